@@ -1,0 +1,47 @@
+/**
+ * Errors are values with a code from the contract, made in one place, so every route
+ * answers `{error:{code,message}}` with the matching status.
+ */
+export type ErrorCode =
+  | 'invalid'
+  | 'bad_json'
+  | 'bad_credentials'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'taken'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal';
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid: 400,
+  bad_json: 400,
+  bad_credentials: 401,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  taken: 409,
+  too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.status = STATUS[code];
+  }
+
+  toJSON() {
+    return { error: { code: this.code, message: this.message } };
+  }
+}

@@ -1,0 +1,96 @@
+/** Sign-up, login, logout, password change and `me`, per the HTTP contract. */
+import { Hono } from 'hono';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { ApiError } from './api-error.js';
+import { jsonBody, requireSession, type AppEnv } from './app.js';
+import type { SessionCookie } from './session-cookie.js';
+import type { SessionStore } from '../auth/session-store.js';
+import { hashPassword, type PasswordVerifier } from '../auth/passwords.js';
+import { User } from '../store/entities.js';
+import { PASSWORD_MAX, PASSWORD_MIN, USERNAME } from '../protocol/names.js';
+
+export interface AuthDeps {
+  orm: MikroORM;
+  cookie: SessionCookie;
+  sessions: SessionStore;
+  passwords: PasswordVerifier;
+}
+
+const password = z.string().min(PASSWORD_MIN).max(PASSWORD_MAX);
+const username = z.string().transform((s) => s.toLowerCase()).pipe(z.string().regex(USERNAME));
+const Credentials = z.object({ username, password });
+const PasswordChange = z.object({ current: z.string().max(PASSWORD_MAX), next: password });
+
+/** Parses with a schema, turning the first issue into an `invalid` error naming the field. */
+export function parse<T>(schema: z.ZodType<T>, value: unknown, hint: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue?.path.join('.') || 'body';
+  throw new ApiError('invalid', `${field}: ${hint}`);
+}
+
+const CREDENTIALS_HINT = `username is 3..32 of a-z 0-9 _, password is ${PASSWORD_MIN}..${PASSWORD_MAX} characters`;
+
+export function authRoutes(deps: AuthDeps) {
+  const r = new Hono<AppEnv>();
+  const publicUser = (u: { id: number; name: string }) => ({ id: u.id, name: u.name });
+
+  r.post('/auth/signup', async (c) => {
+    const { username, password } = parse(Credentials, await jsonBody(c), CREDENTIALS_HINT);
+    const em = deps.orm.em.fork();
+    const user = em.create(User, { name: username, passwordHash: await hashPassword(password), createdAt: new Date() });
+    try {
+      await em.flush();
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException) throw new ApiError('taken', `the name ${username} is taken`);
+      throw err;
+    }
+    const session = await deps.sessions.create(user);
+    c.header('set-cookie', await deps.cookie.issue(session.sessionId), { append: true });
+    return c.json({ user: publicUser(user) }, 201);
+  });
+
+  r.post('/auth/login', async (c) => {
+    const body = await jsonBody(c);
+    // A malformed name can't match a user; treat it like an unknown one (same work, same answer).
+    const name = typeof body.username === 'string' ? body.username.toLowerCase() : '';
+    const pw = typeof body.password === 'string' ? body.password.slice(0, PASSWORD_MAX + 1) : '';
+    if (typeof body.username !== 'string' || typeof body.password !== 'string') {
+      throw new ApiError('invalid', 'username and password are required strings');
+    }
+    const user = USERNAME.test(name) ? await deps.orm.em.fork().findOne(User, { name }) : null;
+    const ok = await deps.passwords.verify(user?.passwordHash, pw);
+    if (!ok || !user) throw new ApiError('bad_credentials', 'wrong username or password');
+    const session = await deps.sessions.create(user);
+    c.header('set-cookie', await deps.cookie.issue(session.sessionId), { append: true });
+    return c.json({ user: publicUser(user) }, 200);
+  });
+
+  r.post('/auth/logout', async (c) => {
+    const s = c.get('session');
+    if (s) await deps.sessions.revoke(s.sessionId);
+    c.header('set-cookie', deps.cookie.clear(), { append: true });
+    return c.body(null, 204);
+  });
+
+  r.post('/auth/password', async (c) => {
+    const s = requireSession(c);
+    const { current, next } = parse(PasswordChange, await jsonBody(c), `next is ${PASSWORD_MIN}..${PASSWORD_MAX} characters`);
+    const em = deps.orm.em.fork();
+    const user = await em.findOne(User, { id: s.user.id });
+    if (!user || !(await deps.passwords.verify(user.passwordHash, current))) {
+      throw new ApiError('bad_credentials', 'the current password is wrong');
+    }
+    user.passwordHash = await hashPassword(next);
+    await em.flush();
+    await deps.sessions.revokeOthers(user.id, s.sessionId);
+    return c.body(null, 204);
+  });
+
+  r.get('/me', (c) => c.json({ user: publicUser(requireSession(c).user) }));
+
+  return r;
+}

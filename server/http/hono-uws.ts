@@ -1,0 +1,217 @@
+/**
+ * Serves any Fetch-style handler (Hono's app.fetch) on uWebSockets.js.
+ *
+ * uWS hands us a stack-allocated request that dies when the handler returns, so everything
+ * is copied out synchronously; the body arrives through onData into a ReadableStream
+ * (copied: uWS reuses the chunk's memory), capped at maxBodyBytes (413). The Response is
+ * written back in corked batches, honouring backpressure through onWritable, and a client
+ * abort cancels both streams and stops every further touch of `res`.
+ */
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uws-current';
+
+export type FetchHandler = (req: Request, env: BridgeEnv) => Response | Promise<Response>;
+
+export interface BridgeEnv {
+  remoteAddress: string;
+}
+
+export interface BridgeOptions {
+  maxBodyBytes: number;
+  /** Called when the handler throws; must not throw itself. */
+  onError?: (err: unknown) => void;
+}
+
+/** Headers uWS writes itself; writing them again would corrupt framing. */
+const HOP_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'set-cookie']);
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK', 201: 'Created', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found',
+  304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
+  404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Payload Too Large',
+  415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+function statusLine(status: number, statusText: string): string {
+  return `${status} ${statusText || STATUS_TEXT[status] || 'Status'}`;
+}
+
+const tooLargeBody = JSON.stringify({ error: { code: 'too_large', message: 'request body too large' } });
+
+interface Exchange {
+  res: HttpResponse;
+  aborted: boolean;
+  responded: boolean;
+  abort: AbortController;
+}
+
+function respondTooLarge(x: Exchange): void {
+  if (x.aborted || x.responded) return;
+  x.responded = true;
+  x.res.cork(() => {
+    x.res.writeStatus(statusLine(413, '')).writeHeader('content-type', 'application/json').end(tooLargeBody, true);
+  });
+}
+
+/** Turns uWS body chunks into a ReadableStream with a byte cap. */
+function bodyStream(x: Exchange, limit: number): ReadableStream<Uint8Array> {
+  let received = 0;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      x.res.onData((chunk, isLast) => {
+        if (x.responded) return;
+        received += chunk.byteLength;
+        if (received > limit) {
+          controller.error(new Error('body too large'));
+          respondTooLarge(x);
+          return;
+        }
+        // uWS reuses the chunk's memory after this callback: copy.
+        controller.enqueue(new Uint8Array(chunk.slice(0)));
+        if (isLast) controller.close();
+      });
+      x.abort.signal.addEventListener('abort', () => {
+        try {
+          controller.error(new Error('client aborted'));
+        } catch {
+          /* already closed */
+        }
+      });
+    },
+  });
+}
+
+/** Resolves when uWS reports the socket drained (or the client went away). */
+function drained(x: Exchange): Promise<void> {
+  return new Promise((resolve) => {
+    x.res.onWritable(() => {
+      resolve();
+      return true;
+    });
+    x.abort.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+async function writeResponse(x: Exchange, response: Response, isHead: boolean): Promise<void> {
+  if (x.aborted || x.responded) {
+    await response.body?.cancel().catch(() => {});
+    return;
+  }
+  x.responded = true;
+  const { res } = x;
+  const writeHead = () => {
+    res.writeStatus(statusLine(response.status, response.statusText));
+    response.headers.forEach((value, key) => {
+      if (!HOP_HEADERS.has(key)) res.writeHeader(key, value);
+    });
+    for (const cookie of response.headers.getSetCookie()) res.writeHeader('set-cookie', cookie);
+  };
+  const body = response.body;
+  if (!body || isHead || response.status === 204 || response.status === 304) {
+    await body?.cancel().catch(() => {});
+    const declared = response.headers.get('content-length');
+    res.cork(() => {
+      writeHead();
+      if (isHead && declared !== null) res.endWithoutBody(Number(declared));
+      else if (response.status === 204 || response.status === 304) res.endWithoutBody();
+      else res.end();
+    });
+    return;
+  }
+  const reader = body.getReader();
+  try {
+    let first = await reader.read();
+    if (x.aborted) return;
+    // Most API answers are one chunk: write head and body and finish in one corked batch.
+    let next = first.done ? first : await reader.read();
+    if (x.aborted) return;
+    if (next.done) {
+      res.cork(() => {
+        writeHead();
+        res.end(first.value ?? new Uint8Array(0));
+      });
+      return;
+    }
+    let backpressured = false;
+    res.cork(() => {
+      writeHead();
+      backpressured = !res.write(first.value!);
+    });
+    while (!next.done) {
+      if (backpressured) await drained(x);
+      if (x.aborted) return;
+      const chunk = next.value;
+      res.cork(() => {
+        backpressured = !res.write(chunk);
+      });
+      next = await reader.read();
+      if (x.aborted) return;
+    }
+    res.cork(() => res.end());
+  } finally {
+    if (x.aborted) await reader.cancel().catch(() => {});
+  }
+}
+
+export function serveFetch(app: TemplatedApp, pattern: string, handler: FetchHandler, opts: BridgeOptions): void {
+  app.any(pattern, (res: HttpResponse, req: HttpRequest) => {
+    const x: Exchange = { res, aborted: false, responded: false, abort: new AbortController() };
+    res.onAborted(() => {
+      x.aborted = true;
+      x.abort.abort();
+    });
+
+    // Copy everything out of `req` now: it is invalid once this function returns.
+    const method = req.getCaseSensitiveMethod().toUpperCase();
+    const path = req.getUrl();
+    const query = req.getQuery();
+    const headers = new Headers();
+    req.forEach((key, value) => headers.append(key, value));
+    const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
+
+    const url = `http://${headers.get('host') ?? 'localhost'}${path}${query ? `?${query}` : ''}`;
+    const hasBody = method !== 'GET' && method !== 'HEAD';
+    const declared = Number(headers.get('content-length') ?? 0);
+    if (hasBody && declared > opts.maxBodyBytes) {
+      respondTooLarge(x);
+      return;
+    }
+    let request: Request;
+    try {
+      request = new Request(url, {
+        method,
+        headers,
+        body: hasBody ? bodyStream(x, opts.maxBodyBytes) : undefined,
+        signal: x.abort.signal,
+        // Required by Node's fetch for streamed request bodies.
+        duplex: 'half',
+      } as RequestInit);
+    } catch (err) {
+      opts.onError?.(err);
+      res.cork(() => res.writeStatus('400 Bad Request').end());
+      x.responded = true;
+      return;
+    }
+
+    Promise.resolve()
+      .then(() => handler(request, { remoteAddress }))
+      .then((response) => writeResponse(x, response, method === 'HEAD'))
+      .catch((err: unknown) => {
+        if (x.aborted) return;
+        if (!x.responded) {
+          opts.onError?.(err);
+          x.responded = true;
+          res.cork(() => {
+            res
+              .writeStatus(statusLine(500, ''))
+              .writeHeader('content-type', 'application/json')
+              .end(JSON.stringify({ error: { code: 'internal', message: 'internal error' } }));
+          });
+        } else {
+          // Head already sent: the only honest signal left is to cut the connection.
+          opts.onError?.(err);
+          res.close();
+        }
+      });
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * Composition root: config -> database -> ORM -> auth -> HTTP on uWS.
+ * The only place that decides which implementations are wired together.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { loadUws } from './uws/load-uws.js';
+import { startEmbeddedDb, type EmbeddedDb } from './store/embedded-db.js';
+import { initOrm, migrate } from './store/orm.js';
+import { SessionStore } from './auth/session-store.js';
+import { PasswordVerifier } from './auth/passwords.js';
+import { SessionCookie } from './http/session-cookie.js';
+import { OriginPolicy } from './http/origin-policy.js';
+import { createApp } from './http/app.js';
+import { serveFetch } from './http/hono-uws.js';
+import { loadStaticFiles, staticHandler } from './http/static-files.js';
+import { RoomStore } from './store/room-store.js';
+
+export const WEB_DIST = fileURLToPath(new URL('../dist/web', import.meta.url));
+
+export interface Parley {
+  port: number;
+  url: string;
+  /** Present when Parley runs its own PostgreSQL. */
+  embeddedDb?: EmbeddedDb;
+  stop(): Promise<void>;
+}
+
+export async function startParley(config: Config, log: Logger): Promise<Parley> {
+  const { uws } = loadUws((m) => log.info(m));
+
+  const embeddedDb = config.databaseUrl ? undefined : await startEmbeddedDb(config.dataDir, (m) => log.info(m));
+  const databaseUrl = config.databaseUrl ?? embeddedDb!.url;
+  let orm;
+  try {
+    orm = await initOrm(databaseUrl, { logger: (m) => log.debug(m) });
+    const applied = await migrate(orm);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+  } catch (err) {
+    await orm?.close().catch(() => {});
+    await embeddedDb?.stop().catch(() => {});
+    throw err;
+  }
+
+  const sessions = new SessionStore(orm);
+  const rooms = new RoomStore(orm);
+  const app = createApp({
+    log,
+    orm,
+    cookie: new SessionCookie(config.sessionSecret, config.secureCookies),
+    sessions,
+    passwords: new PasswordVerifier(),
+    origins: new OriginPolicy(config.allowedOrigins),
+    rooms,
+    online: { roomMembers: () => [] },
+    ready: async () => {
+      await orm.em.getConnection().execute('select 1');
+      return true;
+    },
+    staticFiles: staticHandler(loadStaticFiles(WEB_DIST)),
+  });
+
+  const server = uws.App();
+  serveFetch(server, '/*', app.fetch, {
+    maxBodyBytes: config.maxBodyBytes,
+    onError: (err) => log.error({ err }, 'http bridge error'),
+  });
+
+  const listenSocket = await new Promise<unknown>((resolve) => server.listen(config.host, config.port, resolve));
+  if (!listenSocket) {
+    await orm.close();
+    await embeddedDb?.stop();
+    throw new ConfigError(`cannot listen on ${config.host}:${config.port} (in use or not permitted)`);
+  }
+  const port = uws.us_socket_local_port(listenSocket as never);
+  const url = `http://${config.host}:${port}`;
+  log.info({ url }, 'Parley is listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    url,
+    embeddedDb,
+    stop: () =>
+      (stopping ??= (async () => {
+        uws.us_listen_socket_close(listenSocket as never);
+        server.close?.();
+        await orm.close();
+        await embeddedDb?.stop();
+        log.info('Parley stopped');
+      })()),
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  const early = createLogger((process.env.LOG_LEVEL as never) || 'info');
+  try {
+    config = loadConfig(process.env, (m) => early.warn(m));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`parley: configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  let parley: Parley;
+  try {
+    parley = await startParley(config, log);
+  } catch (err) {
+    console.error(`parley: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    parley.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'unclean shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  void main();
+}

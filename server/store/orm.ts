@@ -1,0 +1,56 @@
+/**
+ * MikroORM set-up and migrations. One initOrm() that the server, `npm run migrate` and the
+ * tests share. Migrations run under a PostgreSQL advisory lock so processes starting
+ * together apply them once.
+ */
+import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { fileURLToPath } from 'node:url';
+import { entities } from './entities.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** Arbitrary constant naming Parley's migration lock among advisory locks. */
+const MIGRATION_LOCK_KEY = 0x7061726c; // "parl"
+
+export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Options {
+  return {
+    clientUrl,
+    entities,
+    extensions: [Migrator],
+    migrations: {
+      path: MIGRATIONS_DIR,
+      pathTs: MIGRATIONS_DIR,
+      glob: '!(*.d).{js,ts}',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      emit: 'ts',
+    },
+    pool: { min: 0, max: 20 },
+    debug: false,
+    allowGlobalContext: false,
+    discovery: { warnWhenNoEntities: true },
+    ...extra,
+  };
+}
+
+export function initOrm(clientUrl: string, extra: Partial<Options> = {}): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(clientUrl, extra));
+}
+
+/** Applies pending migrations; returns the names applied. */
+export async function migrate(orm: MikroORM): Promise<string[]> {
+  const conn = orm.em.getConnection();
+  const knex = conn.getKnex();
+  // Advisory locks belong to a session, so take and release it on one pooled connection.
+  const client = await knex.client.acquireConnection();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await orm.getMigrator().up();
+    return applied.map((m) => m.name);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
+    await knex.client.releaseConnection(client);
+  }
+}

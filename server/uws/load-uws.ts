@@ -1,0 +1,73 @@
+/**
+ * Loads the native uWebSockets.js addon.
+ *
+ * uWS is not on npm, so two byte-for-byte builds come in through npm aliases:
+ *   - uws-current (@btc-vision/uwebsockets.js 20.57.0): Node 20-25, glibc >= 2.38
+ *   - uws-compat  (@trufflesuite/uws-js-unofficial 20.30.0-unofficial.0): Node <= 20, glibc >= 2.27
+ * We require the `.node` file itself: the compat package's own entry point silently
+ * falls back to a slow pure-JS server when the addon fails, which we never want.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type * as UWS from 'uws-current';
+
+export type Uws = typeof UWS;
+
+export interface LoadedUws {
+  uws: Uws;
+  build: string;
+  version: string;
+  file: string;
+}
+
+interface Candidate {
+  alias: string;
+  /** folder inside the package that holds uws_<platform>_<arch>_<abi>.node */
+  binDir: string;
+}
+
+const CANDIDATES: Candidate[] = [
+  { alias: 'uws-current', binDir: '.' },
+  { alias: 'uws-compat', binDir: 'binaries' },
+];
+
+const require = createRequire(import.meta.url);
+
+function glibcVersion(): string {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime ?? 'unknown (not glibc)';
+}
+
+export function loadUws(log: (msg: string) => void = () => {}): LoadedUws {
+  const addonName = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+  const failures: string[] = [];
+  for (const c of CANDIDATES) {
+    let pkgJson: string;
+    try {
+      pkgJson = require.resolve(`${c.alias}/package.json`);
+    } catch {
+      failures.push(`${c.alias}: not installed`);
+      continue;
+    }
+    const file = join(dirname(pkgJson), c.binDir, addonName);
+    if (!existsSync(file)) {
+      failures.push(`${c.alias}: no ${addonName}`);
+      continue;
+    }
+    try {
+      const uws = require(file) as Uws;
+      const { name, version } = require(pkgJson) as { name: string; version: string };
+      const build = `${c.alias} (${name}@${version})`;
+      log(`uWebSockets.js loaded: ${build} from ${file}`);
+      return { uws, build, version, file };
+    } catch (err) {
+      failures.push(`${c.alias}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(
+    `No native uWebSockets.js build loads on Node ${process.version} (ABI ${process.versions.modules}, ` +
+      `${process.platform}-${process.arch}, glibc ${glibcVersion()}). Tried: ${failures.join('; ')}. ` +
+      `Use Node 20 with glibc >= 2.27, or Node 20-25 with glibc >= 2.38 (Debian 13, Ubuntu 24.04, the Docker image), then run npm ci.`,
+  );
+}

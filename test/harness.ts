@@ -1,0 +1,81 @@
+/**
+ * Starts a real Parley (uWS on an ephemeral port, embedded PostgreSQL in a throwaway data
+ * dir) for a test file, and a small HTTP client that keeps cookies like a browser.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../server/config.js';
+import { createLogger } from '../server/logger.js';
+import { startParley, type Parley } from '../server/main.js';
+
+export interface TestServer extends Parley {
+  config: Config;
+  dataDir: string;
+  cleanup(): Promise<void>;
+}
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  const parley = await startParley(config, createLogger(config.logLevel));
+  return {
+    ...parley,
+    config,
+    dataDir,
+    cleanup: async () => {
+      await parley.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface JsonResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A fetch wrapper with a cookie jar of one session cookie, as a browser tab would hold. */
+export class Client {
+  cookie: string | undefined;
+
+  constructor(readonly base: string) {}
+
+  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+    const h: Record<string, string> = { ...headers };
+    if (body !== undefined && !h['content-type']) h['content-type'] = 'application/json';
+    if (this.cookie) h.cookie = this.cookie;
+    const res = await fetch(this.base + path, {
+      method,
+      headers: h,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const pair = c.split(';')[0]!;
+      this.cookie = pair.endsWith('=') ? undefined : pair;
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  }
+
+  get<T = any>(path: string) {
+    return this.request<T>('GET', path);
+  }
+
+  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('POST', path, body, headers);
+  }
+
+  async signup(username: string, password = 'correct horse battery') {
+    const r = await this.post('/api/auth/signup', { username, password });
+    if (r.status !== 201) throw new Error(`signup ${username}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.user as { id: number; name: string };
+  }
+}
