@@ -17,6 +17,7 @@ import { createApp } from './http/app.js';
 import { serveFetch } from './http/hono-uws.js';
 import { loadStaticFiles, staticHandler } from './http/static-files.js';
 import { RoomStore } from './store/room-store.js';
+import { ensureClientBuilt } from './web-build.js';
 
 export const WEB_DIST = fileURLToPath(new URL('../dist/web', import.meta.url));
 
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   let parley: Parley;
   try {
+    await ensureClientBuilt((m) => log.info(m));
     parley = await startParley(config, log);
   } catch (err) {
     console.error(`parley: cannot start: ${err instanceof Error ? err.message : String(err)}`);

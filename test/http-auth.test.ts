@@ -154,3 +154,27 @@ describe('health', () => {
     expect((await client().get('/readyz')).status).toBe(200);
   });
 });
+
+describe('static web client', () => {
+  it('serves index.html at / and deep links, hashed assets immutable, ETag revalidation', async () => {
+    const root = await fetch(server.url + '/');
+    expect(root.status).toBe(200);
+    expect(root.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(root.headers.get('cache-control')).toBe('no-cache');
+    const html = await root.text();
+    expect(html).toContain('<parley-app>');
+    const deep = await fetch(server.url + '/r/general');
+    expect(deep.status).toBe(200);
+    expect(await deep.text()).toBe(html);
+    const etag = root.headers.get('etag')!;
+    expect(etag).toMatch(/^".+"$/);
+    const again = await fetch(server.url + '/', { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    const asset = html.match(/src="(\/assets\/[^"]+\.js)"/)![1]!;
+    const js = await fetch(server.url + asset);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(server.url + '/assets/missing.js')).status).toBe(404);
+  });
+});
