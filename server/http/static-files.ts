@@ -23,7 +23,7 @@ const TYPES: Record<string, string> = {
 };
 
 interface StaticFile {
-  body: Uint8Array;
+  body: ArrayBuffer;
   type: string;
   etag: string;
   immutable: boolean;
@@ -43,11 +43,12 @@ export function loadStaticFiles(root: string): Map<string, StaticFile> {
   if (!existsSync(root)) return files;
   for (const full of walk(root)) {
     const urlPath = '/' + relative(root, full).split(sep).join('/');
-    const body = readFileSync(full);
+    const bytes = readFileSync(full);
+    const body = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     files.set(urlPath, {
       body,
       type: TYPES[extname(full)] ?? 'application/octet-stream',
-      etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
+      etag: `"${createHash('sha1').update(bytes).digest('base64url')}"`,
       immutable: urlPath.startsWith('/assets/'),
     });
   }

@@ -1,0 +1,265 @@
+/**
+ * The real server as an operator runs it: `node --import tsx server/main.ts` in a child
+ * process, stopped by signals, restarted on the same DATA_DIR; plus readiness while the
+ * database is down (in-process, through the test harness).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, startTestServer, type TestServer } from './harness.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  ms: number;
+}
+
+interface Proc {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves when the process has exited; `ms` counts from the call to waitExit(). */
+  waitExit(timeoutMs: number): Promise<Exit>;
+}
+
+/** Spawns the server with a clean Parley environment plus `env`. */
+function spawnServer(env: Record<string, string>): Proc {
+  const base = { ...process.env };
+  for (const k of ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'PUBLIC_URL', 'ALLOWED_ORIGINS', 'SESSION_SECRET', 'LOG_LEVEL']) delete base[k];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: ROOT,
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    waitExit: async (timeoutMs) => {
+      const t0 = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no exit within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
+      });
+      try {
+        const r = await Promise.race([exited, timeout]);
+        return { ...r, ms: Date.now() - t0 };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Waits for the "Parley is listening" log line; fails with the output if the process exits first. */
+async function waitListening(p: Proc, timeoutMs = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!p.stdout().includes('Parley is listening')) {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) {
+      throw new Error(`server exited (${p.child.exitCode ?? p.child.signalCode}) before listening\nstdout:\n${p.stdout()}\nstderr:\n${p.stderr()}`);
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`server not listening after ${timeoutMs} ms\nstdout:\n${p.stdout()}\nstderr:\n${p.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function cmdline(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return undefined; // gone
+  }
+}
+
+function parentPid(pid: number): number | undefined {
+  try {
+    // "pid (comm) state ppid ...": comm may hold spaces, so read after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function allPids(): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+}
+
+/** Processes whose command line mentions `text`. */
+function processesMentioning(text: string): { pid: number; args: string }[] {
+  return allPids()
+    .map((pid) => ({ pid, args: cmdline(pid) }))
+    .filter((p): p is { pid: number; args: string } => p.args?.includes(text) ?? false);
+}
+
+/** The postmaster running DATA_DIR's cluster and its children (backends, workers). */
+function postgresTree(dataDir: string): number[] {
+  const postmaster = processesMentioning(join(dataDir, 'pg')).filter((p) => /\bpostgres\b/.test(p.args));
+  const roots = new Set(postmaster.map((p) => p.pid));
+  return [...roots, ...allPids().filter((pid) => roots.has(parentPid(pid) ?? -1))];
+}
+
+/** Of `pids`, those still alive as postgres processes. */
+function stillPostgres(pids: number[]): number[] {
+  return pids.filter((pid) => cmdline(pid)?.includes('postgres'));
+}
+
+const SIGNAL_EXIT_MS = 15_000;
+
+describe('the server process', () => {
+  let dataDir: string;
+  const spawned: Proc[] = [];
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'parley-process-'));
+  });
+
+  afterAll(async () => {
+    // A failed test may leave a server running: stop it the way an operator would.
+    for (const p of spawned) {
+      if (p.child.exitCode === null && p.child.signalCode === null) {
+        p.child.kill('SIGINT');
+        await p.waitExit(SIGNAL_EXIT_MS).catch(() => p.child.kill('SIGKILL'));
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves, then stops cleanly on SIGTERM leaving no postgres behind', async () => {
+    const port = await freePort();
+    const p = spawnServer({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    spawned.push(p);
+    await waitListening(p);
+    expect(p.stdout()).toContain(`http://127.0.0.1:${port}`);
+
+    const client = new Client(`http://127.0.0.1:${port}`);
+    expect((await client.get('/healthz')).status).toBe(200);
+    expect((await client.get('/readyz')).status).toBe(200);
+    const signup = await client.post('/api/auth/signup', { username: 'carol', password: 'correct horse' });
+    expect(signup.status).toBe(201);
+    expect(signup.body.user.name).toBe('carol');
+
+    const pg = postgresTree(dataDir);
+    expect(pg.length, 'the embedded postgres should be running').toBeGreaterThan(1);
+    expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(true);
+
+    p.child.kill('SIGTERM');
+    const exit = await p.waitExit(SIGNAL_EXIT_MS);
+    expect(exit, p.stderr()).toMatchObject({ code: 0, signal: null });
+    expect(exit.ms).toBeLessThan(SIGNAL_EXIT_MS);
+    expect(p.stdout()).toContain('Parley stopped');
+    expect(p.stderr()).toBe('');
+
+    expect(processesMentioning(dataDir)).toEqual([]);
+    expect(stillPostgres(pg)).toEqual([]);
+    // A clean PostgreSQL shutdown removes its pid file.
+    expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+  });
+
+  it('reuses DATA_DIR on the next start, and stops cleanly on SIGINT', async () => {
+    const port = await freePort();
+    const p = spawnServer({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    spawned.push(p);
+    await waitListening(p);
+    // Same cluster, same schema, same session secret: nothing created or generated again.
+    expect(p.stdout()).not.toContain('creating embedded PostgreSQL');
+    expect(p.stdout()).not.toContain('migrations applied');
+    expect(p.stdout()).not.toContain('SESSION_SECRET is not set');
+
+    const client = new Client(`http://127.0.0.1:${port}`);
+    const login = await client.post('/api/auth/login', { username: 'carol', password: 'correct horse' });
+    expect(login.status).toBe(200);
+    expect(login.body.user.name).toBe('carol');
+    const wrong = await new Client(`http://127.0.0.1:${port}`).post('/api/auth/login', { username: 'carol', password: 'wrong horse' });
+    expect(wrong.status).toBe(401);
+
+    const pg = postgresTree(dataDir);
+    expect(pg.length).toBeGreaterThan(1);
+
+    p.child.kill('SIGINT');
+    const exit = await p.waitExit(SIGNAL_EXIT_MS);
+    expect(exit, p.stderr()).toMatchObject({ code: 0, signal: null });
+    expect(exit.ms).toBeLessThan(SIGNAL_EXIT_MS);
+    expect(processesMentioning(dataDir)).toEqual([]);
+    expect(stillPostgres(pg)).toEqual([]);
+    expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+  });
+
+  it('refuses a bad configuration quickly with one line naming the variable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-badconfig-'));
+    try {
+      const p = spawnServer({ PORT: 'abc', DATA_DIR: dir });
+      spawned.push(p);
+      const exit = await p.waitExit(10_000);
+      expect(exit.code).not.toBe(0);
+      expect(exit.code).not.toBeNull();
+      expect(exit.ms).toBeLessThan(10_000);
+      const lines = p.stderr().split('\n').filter((l) => l.trim() !== '');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('PORT');
+      expect(lines[0]).toContain('"abc"');
+      expect(p.stdout()).not.toContain('Parley is listening');
+      // Nothing was started for it.
+      expect(existsSync(join(dir, 'pg'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('readiness while the database is down', () => {
+  let server: TestServer | undefined;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+
+  afterAll(async () => {
+    await server?.cleanup();
+  });
+
+  it('readyz is 503 while the embedded PostgreSQL is stopped and 200 again after it restarts', async () => {
+    const s = server!;
+    const client = new Client(s.url);
+    expect((await client.get('/readyz')).status).toBe(200);
+
+    await s.embeddedDb!.stop();
+    const down = await client.get('/readyz');
+    expect(down.status).toBe(503);
+    expect(down.body.error.code).toBe('unavailable');
+    // Liveness does not depend on the database.
+    expect((await client.get('/healthz')).status).toBe(200);
+
+    await s.embeddedDb!.restart();
+    let status = 0;
+    for (const t0 = Date.now(); Date.now() - t0 < 10_000; await new Promise((r) => setTimeout(r, 200))) {
+      status = (await client.get('/readyz')).status;
+      if (status === 200) break;
+    }
+    expect(status).toBe(200);
+  });
+});
