@@ -42,12 +42,19 @@ interface Exchange {
   res: HttpResponse;
   aborted: boolean;
   responded: boolean;
+  /** The whole response went out (the 413): nothing may touch `res` again. */
+  finished: boolean;
   abort: AbortController;
+  /** Wakes the write loop while it waits in drained(). */
+  wake?: () => void;
+  /** uWS reported writable while the write loop was not waiting. */
+  writable: boolean;
 }
 
 function respondTooLarge(x: Exchange): void {
   if (x.aborted || x.responded) return;
   x.responded = true;
+  x.finished = true;
   x.res.cork(() => {
     x.res.writeStatus(statusLine(413, '')).writeHeader('content-type', 'application/json').end(tooLargeBody, true);
   });
@@ -81,15 +88,30 @@ function bodyStream(x: Exchange, limit: number): ReadableStream<Uint8Array> {
   });
 }
 
-/** Resolves when uWS reports the socket drained (or the client went away). */
-function drained(x: Exchange): Promise<void> {
-  return new Promise((resolve) => {
-    x.res.onWritable(() => {
-      resolve();
-      return true;
-    });
-    x.abort.signal.addEventListener('abort', () => resolve(), { once: true });
+/**
+ * Installs the response's only onWritable handler, before its first write. One handler per
+ * wait stalls: the write loop resumes inside uWS's onWritable call and registers the next
+ * handler there, uWS then restores the handler it was calling over it, and the loop waits
+ * on a promise nothing resolves. A single handler waking whoever waits cannot be lost.
+ */
+function watchWritable(x: Exchange): void {
+  x.res.onWritable(() => {
+    const wake = x.wake;
+    x.wake = undefined;
+    if (wake) wake();
+    else x.writable = true;
+    return true;
   });
+  x.abort.signal.addEventListener('abort', () => x.wake?.(), { once: true });
+}
+
+/** Resolves when uWS reports the socket writable again (or the client went away). */
+function drained(x: Exchange): Promise<void> {
+  if (x.writable || x.aborted) {
+    x.writable = false;
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => (x.wake = resolve));
 }
 
 async function writeResponse(x: Exchange, response: Response, isHead: boolean): Promise<void> {
@@ -113,7 +135,8 @@ async function writeResponse(x: Exchange, response: Response, isHead: boolean): 
     res.cork(() => {
       writeHead();
       if (isHead && declared !== null) res.endWithoutBody(Number(declared));
-      else if (response.status === 204 || response.status === 304) res.endWithoutBody();
+      // HEAD without a known length: omit Content-Length (end() would claim 0).
+      else if (isHead || response.status === 204 || response.status === 304) res.endWithoutBody();
       else res.end();
     });
     return;
@@ -133,6 +156,7 @@ async function writeResponse(x: Exchange, response: Response, isHead: boolean): 
       return;
     }
     let backpressured = false;
+    watchWritable(x);
     res.cork(() => {
       writeHead();
       backpressured = !res.write(first.value!);
@@ -155,7 +179,7 @@ async function writeResponse(x: Exchange, response: Response, isHead: boolean): 
 
 export function serveFetch(app: TemplatedApp, pattern: string, handler: FetchHandler, opts: BridgeOptions): void {
   app.any(pattern, (res: HttpResponse, req: HttpRequest) => {
-    const x: Exchange = { res, aborted: false, responded: false, abort: new AbortController() };
+    const x: Exchange = { res, aborted: false, responded: false, finished: false, abort: new AbortController(), writable: false };
     res.onAborted(() => {
       x.aborted = true;
       x.abort.abort();
@@ -197,7 +221,8 @@ export function serveFetch(app: TemplatedApp, pattern: string, handler: FetchHan
       .then(() => handler(request, { remoteAddress }))
       .then((response) => writeResponse(x, response, method === 'HEAD'))
       .catch((err: unknown) => {
-        if (x.aborted) return;
+        // After a 413 the handler's failed body read is expected, and `res` is gone.
+        if (x.aborted || x.finished) return;
         if (!x.responded) {
           opts.onError?.(err);
           x.responded = true;
