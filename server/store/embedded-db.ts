@@ -17,7 +17,8 @@ export interface EmbeddedDb {
   restart(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on loopback right now (for PostgreSQL, and for tests). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
