@@ -55,14 +55,13 @@ export function authRoutes(deps: AuthDeps) {
 
   r.post('/auth/login', async (c) => {
     const body = await jsonBody(c);
-    // A malformed name can't match a user; treat it like an unknown one (same work, same answer).
-    const name = typeof body.username === 'string' ? body.username.toLowerCase() : '';
-    const pw = typeof body.password === 'string' ? body.password.slice(0, PASSWORD_MAX + 1) : '';
     if (typeof body.username !== 'string' || typeof body.password !== 'string') {
       throw new ApiError('invalid', 'username and password are required strings');
     }
+    // A malformed name can't match a user; treat it like an unknown one (same work, same answer).
+    const name = body.username.toLowerCase();
     const user = USERNAME.test(name) ? await deps.orm.em.fork().findOne(User, { name }) : null;
-    const ok = await deps.passwords.verify(user?.passwordHash, pw);
+    const ok = await deps.passwords.verify(user?.passwordHash, body.password.slice(0, PASSWORD_MAX + 1));
     if (!ok || !user) throw new ApiError('bad_credentials', 'wrong username or password');
     const session = await deps.sessions.create(user);
     c.header('set-cookie', await deps.cookie.issue(session.sessionId), { append: true });

@@ -40,13 +40,6 @@ export class RoomStore {
     }
   }
 
-  /** Finds a public room or creates it (joining a missing public room creates it). */
-  async findOrCreatePublic(name: string): Promise<Room> {
-    const found = await this.find(name);
-    if (found) return found;
-    return (await this.create(name, null)) ?? (await this.find(name))!;
-  }
-
   find(name: string): Promise<Room | null> {
     return this.orm.em.fork().findOne(Room, { name });
   }
