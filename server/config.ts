@@ -20,6 +20,55 @@ export interface Config {
   allowedOrigins: string[];
   logLevel: LogLevel;
   maxBodyBytes: number;
+  limits: Limits;
+}
+
+/** The realtime limits of the contract; every one can be changed from the environment. */
+export interface Limits {
+  /** WS_MAX_FRAME_BYTES: larger frames close the socket with 1009. */
+  maxFrameBytes: number;
+  /** WS_IDLE_TIMEOUT_S: uWS pings before this runs out and closes silent sockets. */
+  idleTimeoutSeconds: number;
+  /** WS_MAX_BUFFERED_BYTES: a socket with more queued output is closed with 1013. */
+  maxBufferedBytes: number;
+  /** ROOMS_PER_CONNECTION */
+  roomsPerConnection: number;
+  /** CONNECTIONS_PER_USER: further upgrades are refused with HTTP 429. */
+  connectionsPerUser: number;
+  /** SEND_RATE per second and SEND_BURST: the token bucket for sends on one connection. */
+  sendRate: number;
+  sendBurst: number;
+  /** TYPING_INTERVAL_MS: at most one typing notice per user and room in this window. */
+  typingIntervalMs: number;
+  /** MAX_BODY_CHARS: longest message body, in characters. */
+  maxBodyChars: number;
+  /** COMMIT_BATCH_MAX: most messages written by one group commit. */
+  commitBatchMax: number;
+}
+
+function parseIntSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) throw new ConfigError(`${name} must be an integer ${min}..${max}, got "${raw}"`);
+  return n;
+}
+
+export function loadLimits(env: NodeJS.ProcessEnv = {}): Limits {
+  const int = (name: string, fallback: number, min: number, max: number) => parseIntSetting(env, name, fallback, min, max);
+  return {
+    maxFrameBytes: int('WS_MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    // uWS takes the idle timeout in seconds and requires at least 8 when it pings for us.
+    idleTimeoutSeconds: int('WS_IDLE_TIMEOUT_S', 120, 8, 960),
+    maxBufferedBytes: int('WS_MAX_BUFFERED_BYTES', 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
+    roomsPerConnection: int('ROOMS_PER_CONNECTION', 100, 1, 10_000),
+    connectionsPerUser: int('CONNECTIONS_PER_USER', 20, 1, 10_000),
+    sendRate: int('SEND_RATE', 10, 1, 100_000),
+    sendBurst: int('SEND_BURST', 30, 1, 1_000_000),
+    typingIntervalMs: int('TYPING_INTERVAL_MS', 2000, 0, 60_000),
+    maxBodyChars: int('MAX_BODY_CHARS', 4000, 1, 100_000),
+    commitBatchMax: int('COMMIT_BATCH_MAX', 1000, 1, 10_000),
+  };
 }
 
 export class ConfigError extends Error {}
@@ -97,5 +146,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (m: strin
     allowedOrigins,
     logLevel,
     maxBodyBytes: 64 * 1024,
+    limits: loadLimits(env),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Composition root: config -> database -> ORM -> auth -> HTTP on uWS.
+ * Composition root: config -> database -> ORM -> stores -> broker -> presence -> gateway -> HTTP.
  * The only place that decides which implementations are wired together.
  */
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,15 @@ import { createApp } from './http/app.js';
 import { serveFetch } from './http/hono-uws.js';
 import { loadStaticFiles, staticHandler } from './http/static-files.js';
 import { RoomStore } from './store/room-store.js';
+import { MessageStore } from './store/message-store.js';
+import { GroupCommitWriter } from './store/group-commit.js';
+import { inTransaction } from './store/pg-client.js';
+import { LocalBroker } from './broker/local-broker.js';
+import { RoomFeed } from './chat/room-feed.js';
+import { PresenceTracker } from './presence/presence-tracker.js';
+import { TypingThrottle } from './limits/typing-throttle.js';
+import { RoomHandlers } from './gateway/room-handlers.js';
+import { WsGateway } from './gateway/ws-gateway.js';
 import { ensureClientBuilt } from './web-build.js';
 
 export const WEB_DIST = fileURLToPath(new URL('../dist/web', import.meta.url));
@@ -45,17 +54,37 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
     throw err;
   }
 
+  const { limits } = config;
   const sessions = new SessionStore(orm);
   const rooms = new RoomStore(orm);
+  const messages = new MessageStore(orm);
+  const server = uws.App();
+  const feed = new RoomFeed(new LocalBroker(server));
+  const writer = new GroupCommitWriter({
+    transaction: (fn) => inTransaction(orm, fn),
+    onCommitted: (committed) => feed.publishMessages(committed),
+    maxBatch: limits.commitBatchMax,
+    onError: (err, size) => log.warn({ err: (err as Error).message, size }, 'group commit failed; senders told unavailable'),
+  });
+  const presence = new PresenceTracker();
+  const origins = new OriginPolicy(config.allowedOrigins);
+  const cookie = new SessionCookie(config.sessionSecret, config.secureCookies);
+  const handlers = new RoomHandlers({ limits, rooms, messages, writer, feed, presence, typing: new TypingThrottle(limits.typingIntervalMs) });
+  const gateway = new WsGateway({ uws, log, limits, cookie, sessions, origins, presence, feed, handlers });
+  gateway.attach(server);
+
   const app = createApp({
     log,
     orm,
-    cookie: new SessionCookie(config.sessionSecret, config.secureCookies),
+    cookie,
     sessions,
     passwords: new PasswordVerifier(),
-    origins: new OriginPolicy(config.allowedOrigins),
+    origins,
     rooms,
-    online: { roomMembers: () => [] },
+    messages,
+    writer,
+    messageLimits: limits,
+    online: gateway,
     ready: async () => {
       await orm.em.getConnection().execute('select 1');
       return true;
@@ -63,7 +92,6 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
     staticFiles: staticHandler(loadStaticFiles(WEB_DIST)),
   });
 
-  const server = uws.App();
   serveFetch(server, '/*', app.fetch, {
     maxBodyBytes: config.maxBodyBytes,
     onError: (err) => log.error({ err }, 'http bridge error'),
@@ -87,6 +115,8 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
     stop: () =>
       (stopping ??= (async () => {
         uws.us_listen_socket_close(listenSocket as never);
+        gateway.shutdown();
+        await writer.whenIdle();
         server.close?.();
         await orm.close();
         await embeddedDb?.stop();

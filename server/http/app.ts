@@ -11,6 +11,8 @@ import type { BridgeEnv } from './hono-uws.js';
 import { authRoutes, type AuthDeps } from './auth-routes.js';
 import { roomRoutes, type RoomDeps } from './room-routes.js';
 import { healthRoutes, type HealthDeps } from './health-routes.js';
+import { messageRoutes, type MessageDeps } from './message-routes.js';
+import { userRoutes, type UserDeps } from './user-routes.js';
 import { OriginPolicy } from './origin-policy.js';
 
 export interface AppVars {
@@ -19,7 +21,7 @@ export interface AppVars {
 
 export type AppEnv = { Bindings: BridgeEnv; Variables: AppVars };
 
-export interface AppDeps extends AuthDeps, RoomDeps, HealthDeps {
+export interface AppDeps extends AuthDeps, RoomDeps, MessageDeps, UserDeps, HealthDeps {
   log: Logger;
   cookie: SessionCookie;
   sessions: SessionStore;
@@ -90,5 +92,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', healthRoutes(deps));
   app.route('/api', authRoutes(deps));
   app.route('/api', roomRoutes(deps));
+  app.route('/api', messageRoutes(deps));
+  app.route('/api', userRoutes(deps));
   return app;
 }

@@ -1,20 +1,17 @@
-/** Room directory: create, list, look up. Online counts come from the presence view. */
+/** Room directory: create, list, look up, with online counts from presence. */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError } from './api-error.js';
 import { jsonBody, requireSession, type AppEnv } from './app.js';
 import { parse } from './auth-routes.js';
-import { RoomStore } from '../store/room-store.js';
+import { DIRECT_PREFIX, RoomStore, canAccess, type RoomRef } from '../store/room-store.js';
 import { ROOM_NAME } from '../protocol/names.js';
-
-export interface Member {
-  id: number;
-  name: string;
-}
+import type { Member } from '../protocol/frames.js';
 
 /** What HTTP needs to know of who is online (filled in by the realtime gateway). */
 export interface OnlineView {
   roomMembers(room: string): Member[];
+  isOnline(userId: number): boolean;
 }
 
 export interface RoomDeps {
@@ -23,16 +20,32 @@ export interface RoomDeps {
 }
 
 const NewRoom = z.object({
-  name: z.string().regex(ROOM_NAME),
+  name: z
+    .string()
+    .regex(ROOM_NAME)
+    .refine((n) => !n.startsWith(DIRECT_PREFIX)),
   topic: z.string().max(200).nullish(),
 });
+
+/** Resolves a room by name for a caller: 400 bad name, 404 missing, 403 someone else's direct room. */
+export async function accessibleRoom(rooms: RoomStore, name: string, userId: number): Promise<RoomRef> {
+  if (!ROOM_NAME.test(name)) throw new ApiError('invalid', 'room names match ^[a-z0-9][a-z0-9_-]{0,63}$');
+  const ref = await rooms.ref(name);
+  if (!ref) throw new ApiError('not_found', `no room named ${name}`);
+  if (!canAccess(ref, userId)) throw new ApiError('forbidden', `${name} is a direct room of two other people`);
+  return ref;
+}
 
 export function roomRoutes(deps: RoomDeps) {
   const r = new Hono<AppEnv>();
 
   r.post('/rooms', async (c) => {
     requireSession(c);
-    const { name, topic } = parse(NewRoom, await jsonBody(c), 'room names match ^[a-z0-9][a-z0-9_-]{0,63}$, topics are at most 200 characters');
+    const { name, topic } = parse(
+      NewRoom,
+      await jsonBody(c),
+      `room names match ^[a-z0-9][a-z0-9_-]{0,63}$ and do not start with ${DIRECT_PREFIX}; topics are at most 200 characters`,
+    );
     const room = await deps.rooms.create(name, topic ?? null);
     if (!room) throw new ApiError('taken', `a room named ${name} exists`);
     return c.json({ room: { ...RoomStore.view(room), online: 0 } }, 201);
@@ -46,13 +59,11 @@ export function roomRoutes(deps: RoomDeps) {
 
   r.get('/rooms/:name', async (c) => {
     const s = requireSession(c);
-    const name = c.req.param('name');
-    if (!ROOM_NAME.test(name)) throw new ApiError('invalid', 'bad room name');
-    const room = await deps.rooms.find(name);
-    if (!room) throw new ApiError('not_found', `no room named ${name}`);
-    if (!(await deps.rooms.isMember(room, s.user.id))) throw new ApiError('forbidden', 'not a member of this room');
-    const members = deps.online.roomMembers(name);
-    return c.json({ room: { ...RoomStore.view(room), online: members.length }, members });
+    const ref = await accessibleRoom(deps.rooms, c.req.param('name'), s.user.id);
+    const view = await deps.rooms.view(ref, s.user.id);
+    if (!view) throw new ApiError('not_found', `no room named ${ref.name}`);
+    const members = deps.online.roomMembers(ref.name);
+    return c.json({ room: { ...view, online: members.length }, members });
   });
 
   return r;

@@ -8,6 +8,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { fileURLToPath } from 'node:url';
 import { entities } from './entities.js';
 import { migrationsList } from '../../migrations/index.js';
+import { withPgClient } from './pg-client.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -30,6 +31,12 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
       emit: 'ts',
     },
     pool: { min: 0, max: 20 },
+    // Fail fast while PostgreSQL is down, so senders hear `unavailable` in seconds rather
+    // than waiting on knex's one-minute default, and a stalled server cannot hold a batch.
+    driverOptions: {
+      acquireConnectionTimeout: 5000,
+      connection: { connectionTimeoutMillis: 3000, statement_timeout: 10_000 },
+    },
     debug: false,
     allowGlobalContext: false,
     discovery: { warnWhenNoEntities: true },
@@ -43,16 +50,14 @@ export function initOrm(clientUrl: string, extra: Partial<Options> = {}): Promis
 
 /** Applies pending migrations; returns the names applied. */
 export async function migrate(orm: MikroORM): Promise<string[]> {
-  const conn = orm.em.getConnection();
-  const knex = conn.getKnex();
   // Advisory locks belong to a session, so take and release it on one pooled connection.
-  const client = await knex.client.acquireConnection();
-  try {
+  return withPgClient(orm, async (client) => {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const applied = await orm.getMigrator().up();
-    return applied.map((m) => m.name);
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
-    await knex.client.releaseConnection(client);
-  }
+    try {
+      const applied = await orm.getMigrator().up();
+      return applied.map((m) => m.name);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
+    }
+  });
 }

@@ -1,7 +1,13 @@
-/** Rooms and direct-room membership in PostgreSQL. */
+/**
+ * Rooms and direct-room membership in PostgreSQL, with an in-process cache of room
+ * identities: a room's id, name, kind and (for direct rooms) its two members never change,
+ * so the realtime path resolves and authorizes a room without a query after the first time.
+ */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Room, RoomMember, User } from './entities.js';
+import { withPgClient } from './pg-client.js';
+import type { Member } from '../protocol/frames.js';
 
 export interface RoomView {
   name: string;
@@ -9,10 +15,34 @@ export interface RoomView {
   topic: string | null;
   lastSeq: number;
   lastAt: number | null;
-  with?: { id: number; name: string };
+  with?: Member;
 }
 
+/** What the realtime path needs of a room. */
+export interface RoomRef {
+  id: number;
+  name: string;
+  kind: 'public' | 'direct';
+  /** The two members of a direct room. */
+  members?: readonly [number, number];
+}
+
+/** Direct rooms are named `dm-<lower id>-<higher id>`; public names may not use the prefix. */
+export const DIRECT_PREFIX = 'dm-';
+
+export function directRoomName(a: number, b: number): string {
+  return `${DIRECT_PREFIX}${Math.min(a, b)}-${Math.max(a, b)}`;
+}
+
+export function canAccess(room: RoomRef, userId: number): boolean {
+  return room.kind === 'public' || (room.members?.includes(userId) ?? false);
+}
+
+const CACHE_MAX = 100_000;
+
 export class RoomStore {
+  private refs = new Map<string, RoomRef>();
+
   constructor(private orm: MikroORM) {}
 
   static view(room: Room, other?: User): RoomView {
@@ -44,10 +74,72 @@ export class RoomStore {
     return this.orm.em.fork().findOne(Room, { name });
   }
 
-  async isMember(room: Room, userId: number): Promise<boolean> {
-    if (room.kind === 'public') return true;
-    const n = await this.orm.em.fork().count(RoomMember, { room: room.id, user: userId });
-    return n > 0;
+  /** The room's identity, from the cache when known; null when there is no such room. */
+  async ref(name: string): Promise<RoomRef | null> {
+    const hit = this.refs.get(name);
+    if (hit) return hit;
+    const em = this.orm.em.fork();
+    const room = await em.findOne(Room, { name });
+    if (!room) return null;
+    let members: [number, number] | undefined;
+    if (room.kind === 'direct') {
+      const rows = await em.find(RoomMember, { room: room.id }, { orderBy: { user: 'asc' } });
+      const ids = rows.map((r) => r.user.id);
+      members = [ids[0]!, ids[1] ?? ids[0]!];
+    }
+    return this.remember({ id: room.id, name: room.name, kind: room.kind, members });
+  }
+
+  /** The public room of that name, created if missing; null for a missing name in the direct namespace. */
+  async refOrCreatePublic(name: string): Promise<RoomRef | null> {
+    const known = await this.ref(name);
+    if (known || name.startsWith(DIRECT_PREFIX)) return known;
+    await withPgClient(this.orm, (db) =>
+      db.query(
+        `INSERT INTO rooms (name, kind, last_seq, created_at) VALUES ($1, 'public', 0, now()) ON CONFLICT (name) DO NOTHING`,
+        [name],
+      ),
+    );
+    return this.ref(name);
+  }
+
+  /** The direct room of two users, created on first use. */
+  async openDirect(a: Member, b: Member): Promise<{ ref: RoomRef; created: boolean }> {
+    const name = directRoomName(a.id, b.id);
+    const known = await this.ref(name);
+    if (known) return { ref: known, created: false };
+    const created = await withPgClient(this.orm, async (db) => {
+      await db.query('BEGIN');
+      try {
+        const ins = await db.query<{ id: number }>(
+          `INSERT INTO rooms (name, kind, last_seq, created_at) VALUES ($1, 'direct', 0, now())
+           ON CONFLICT (name) DO NOTHING RETURNING id`,
+          [name],
+        );
+        const id = ins.rows[0]?.id;
+        if (id !== undefined) {
+          await db.query('INSERT INTO room_members (room_id, user_id) SELECT $1, unnest($2::int[])', [id, [...new Set([a.id, b.id])]]);
+        }
+        await db.query('COMMIT');
+        return id !== undefined;
+      } catch (err) {
+        await db.query('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    });
+    const ref = await this.ref(name);
+    if (!ref) throw new Error(`direct room ${name} vanished after creation`);
+    return { ref, created };
+  }
+
+  /** Full view of one room for the API; `viewer` decides the `with` of a direct room. */
+  async view(ref: RoomRef, viewerId: number): Promise<RoomView | null> {
+    const em = this.orm.em.fork();
+    const room = await em.findOne(Room, { id: ref.id });
+    if (!room) return null;
+    const otherId = ref.members?.find((id) => id !== viewerId);
+    const other = otherId !== undefined ? await em.findOne(User, { id: otherId }) : null;
+    return RoomStore.view(room, other ?? undefined);
   }
 
   /** Public rooms and the caller's direct rooms, each direct room naming the other member. */
@@ -64,5 +156,11 @@ export class RoomStore {
       ...publicRooms.map((r) => RoomStore.view(r)),
       ...directRooms.map((r) => RoomStore.view(r, otherByRoom.get(r.id))),
     ];
+  }
+
+  private remember(ref: RoomRef): RoomRef {
+    if (this.refs.size >= CACHE_MAX) this.refs.clear();
+    this.refs.set(ref.name, ref);
+    return ref;
   }
 }

@@ -1,0 +1,55 @@
+/**
+ * One WebSocket's state (uWS user data) and the only ways the gateway writes to a socket:
+ * every write checks that the socket is still open, corks, and enforces the output limit.
+ */
+import type { WebSocket } from 'uws-current';
+import type { TokenBucket } from '../limits/token-bucket.js';
+import type { RoomRef } from '../store/room-store.js';
+import { CloseCode, type ErrorCode, type Member, type Ref, type ServerFrame } from '../protocol/frames.js';
+import { encodeFrame } from '../protocol/codec.js';
+
+export interface ConnState {
+  id: number;
+  user: Member;
+  sessionId: string;
+  /** Rooms this connection has joined (subscribed to). */
+  rooms: Map<string, RoomRef>;
+  /** Joins in progress: room -> attempt number, so a leave or a newer join can cancel one. */
+  joining: Map<string, number>;
+  sendBucket: TokenBucket;
+  /** Set in the close handler; after it the socket must not be touched. */
+  closed: boolean;
+}
+
+export type Socket = WebSocket<ConnState>;
+
+/** Sends one frame, if the socket is still open; a reader too far behind is closed with 1013. */
+export function sendFrame(ws: Socket, frame: ServerFrame, maxBuffered: number): void {
+  const state = ws.getUserData();
+  if (state.closed) return;
+  const bytes = encodeFrame(frame);
+  ws.cork(() => {
+    ws.send(bytes, true);
+    if (ws.getBufferedAmount() > maxBuffered) closeSocket(ws, CloseCode.overloaded, 'too slow a reader; reconnect and rejoin with since');
+  });
+}
+
+export function errorFrame(code: ErrorCode, message: string, extra: { room?: string; retry_after?: number; ref?: Ref } = {}): ServerFrame {
+  const frame: ServerFrame = { t: 'error', code, message };
+  if (extra.room !== undefined) frame.room = extra.room;
+  if (extra.retry_after !== undefined) frame.retry_after = extra.retry_after;
+  if (extra.ref !== undefined) frame.ref = extra.ref;
+  return frame;
+}
+
+/** Adds `ref` to a reply when the request carried one (and leaves the key out otherwise). */
+export function withRef<F extends ServerFrame>(frame: F, ref: Ref | undefined): F {
+  if (ref !== undefined) (frame as { ref?: Ref }).ref = ref;
+  return frame;
+}
+
+export function closeSocket(ws: Socket, code: number, reason: string): void {
+  const state = ws.getUserData();
+  if (state.closed) return;
+  ws.cork(() => ws.end(code, reason));
+}

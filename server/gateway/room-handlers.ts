@@ -1,0 +1,151 @@
+/**
+ * What each client frame does: join, leave, send, typing. Replies follow the contract;
+ * every failure becomes an `error` frame and the connection stays usable.
+ */
+import type { Limits } from '../config.js';
+import type { ClientFrame, ChatMessage } from '../protocol/frames.js';
+import { JOIN_BACKLOG_MAX, JOIN_LATEST } from '../protocol/frames.js';
+import { roomTopic } from '../broker/broker.js';
+import type { PresenceTracker } from '../presence/presence-tracker.js';
+import type { RoomFeed } from '../chat/room-feed.js';
+import { canAccess, type RoomStore } from '../store/room-store.js';
+import type { MessageStore } from '../store/message-store.js';
+import type { GroupCommitWriter } from '../store/group-commit.js';
+import { encodeFrame } from '../protocol/codec.js';
+import type { TypingThrottle } from '../limits/typing-throttle.js';
+import { errorFrame, sendFrame, withRef, type Socket } from './connection.js';
+
+export interface HandlerDeps {
+  limits: Limits;
+  rooms: RoomStore;
+  messages: MessageStore;
+  writer: GroupCommitWriter;
+  feed: RoomFeed;
+  presence: PresenceTracker;
+  typing: TypingThrottle;
+  now?: () => number;
+}
+
+/** A join retries its snapshot when a first batch for the room is mid-commit; this bounds it. */
+const JOIN_ATTEMPTS = 10;
+
+export class RoomHandlers {
+  private joinAttempt = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly d: HandlerDeps) {
+    this.now = d.now ?? Date.now;
+  }
+
+  /** Runs one validated frame. Never throws; async work reports its own errors. */
+  handle(ws: Socket, frame: ClientFrame): Promise<void> | void {
+    switch (frame.t) {
+      case 'join':
+        return this.join(ws, frame.room, frame.since, frame.ref);
+      case 'leave':
+        return this.leave(ws, frame.room, frame.ref);
+      case 'send':
+        return this.send(ws, frame.room, frame.body, frame.cid, frame.ref);
+      case 'typing':
+        return this.typingNotice(ws, frame.room, frame.ref);
+    }
+  }
+
+  private reply(ws: Socket, frame: Parameters<typeof sendFrame>[1]): void {
+    sendFrame(ws, frame, this.d.limits.maxBufferedBytes);
+  }
+
+  private async join(ws: Socket, room: string, since: number | undefined, ref: string | number | undefined): Promise<void> {
+    const st = ws.getUserData();
+    const rejoin = st.rooms.has(room);
+    if (!rejoin && st.rooms.size + st.joining.size >= this.d.limits.roomsPerConnection) {
+      return this.reply(ws, errorFrame('too_many_rooms', `a connection may join at most ${this.d.limits.roomsPerConnection} rooms`, { room, ref }));
+    }
+    const attempt = ++this.joinAttempt;
+    st.joining.set(room, attempt);
+    const stillWanted = () => !st.closed && st.joining.get(room) === attempt;
+    try {
+      const roomRef = await this.d.rooms.refOrCreatePublic(room);
+      if (!stillWanted()) return;
+      if (!roomRef) return this.reply(ws, errorFrame('not_found', `no room named ${room}`, { room, ref }));
+      if (!canAccess(roomRef, st.user.id)) return this.reply(ws, errorFrame('forbidden', `${room} is a direct room of two other people`, { room, ref }));
+
+      for (let i = 0; i < JOIN_ATTEMPTS; i++) {
+        const window = this.d.feed.openWindow(room);
+        try {
+          const backlog = await this.d.messages.backlog(roomRef, since, since === undefined ? JOIN_LATEST : JOIN_BACKLOG_MAX);
+          if (!stillWanted()) return;
+          let published = this.d.feed.publishedSeq(room);
+          if (published === undefined) {
+            // Nothing published here yet: unless a batch for the room is between COMMIT and
+            // publish, everything committed has been published.
+            if (this.d.writer.isCommitting(roomRef.id)) {
+              await this.d.writer.batchDone();
+              continue;
+            }
+            published = backlog.seq;
+          }
+          // Rows the database shows beyond `published` will come as `msg` after subscribing;
+          // messages published while we read are taken from the window.
+          let messages: ChatMessage[] = backlog.messages.filter((m) => m.seq <= published!);
+          if (backlog.seq < published) messages = messages.concat(window.publishedAfter(backlog.seq).filter((m) => m.seq <= published!));
+          const cap = since === undefined ? JOIN_LATEST : JOIN_BACKLOG_MAX;
+          const truncated = backlog.truncated || (since !== undefined && messages.length > cap);
+          if (messages.length > cap) messages = messages.slice(messages.length - cap);
+
+          // Same tick from here on: presence change, subscription and snapshot cannot be split.
+          st.joining.delete(room);
+          if (!st.rooms.has(room)) {
+            const diff = this.d.presence.join(room, st.id, st.user);
+            this.d.feed.publishPresence(room, diff.joins, diff.leaves);
+            ws.subscribe(roomTopic(room));
+            st.rooms.set(room, roomRef);
+          }
+          const members = this.d.presence.members(room);
+          return this.reply(ws, withRef({ t: 'joined', room, seq: published, members, messages, truncated }, ref));
+        } finally {
+          window.close();
+        }
+      }
+      this.reply(ws, errorFrame('unavailable', 'the room is too busy to join right now; retry', { room, ref }));
+    } finally {
+      if (st.joining.get(room) === attempt) st.joining.delete(room);
+    }
+  }
+
+  private leave(ws: Socket, room: string, ref: string | number | undefined): void {
+    const st = ws.getUserData();
+    st.joining.delete(room);
+    if (st.rooms.delete(room)) {
+      ws.unsubscribe(roomTopic(room));
+      const diff = this.d.presence.leave(room, st.id);
+      this.d.feed.publishPresence(room, diff.joins, diff.leaves);
+    }
+    this.reply(ws, withRef({ t: 'left', room }, ref));
+  }
+
+  private async send(ws: Socket, room: string, body: string, cid: string, ref: string | number | undefined): Promise<void> {
+    const st = ws.getUserData();
+    const roomRef = st.rooms.get(room);
+    if (!roomRef) return this.reply(ws, errorFrame('not_joined', `join ${room} before sending to it`, { room, ref }));
+    const wait = st.sendBucket.take(this.now());
+    if (wait > 0) {
+      return this.reply(ws, errorFrame('rate_limited', `at most ${this.d.limits.sendRate} messages a second; retry later with the same cid`, { room, ref, retry_after: wait }));
+    }
+    try {
+      const { message } = await this.d.writer.submit({ roomId: roomRef.id, room, user: st.user, body, cid });
+      this.reply(ws, withRef({ t: 'ack', cid, room, id: message.id, seq: message.seq, at: message.at }, ref));
+    } catch (err) {
+      const code = (err as { code?: string }).code === 'not_found' ? 'not_found' : 'unavailable';
+      this.reply(ws, errorFrame(code, (err as Error).message, { room, ref }));
+    }
+  }
+
+  private typingNotice(ws: Socket, room: string, ref: string | number | undefined): void {
+    const st = ws.getUserData();
+    if (!st.rooms.has(room)) return this.reply(ws, errorFrame('not_joined', `join ${room} before typing in it`, { room, ref }));
+    if (!this.d.typing.allow(st.user.id, room, this.now())) return;
+    // ws.publish leaves out this socket: the typist does not hear their own notice.
+    ws.publish(roomTopic(room), encodeFrame({ t: 'typing', room, user: st.user }), true);
+  }
+}

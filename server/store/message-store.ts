@@ -1,0 +1,63 @@
+/**
+ * Reading message history. Writing goes through the group-commit writer only.
+ */
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { ChatMessage } from '../protocol/frames.js';
+import type { RoomRef } from './room-store.js';
+import { pgTimeMs } from './pg-client.js';
+
+interface Row {
+  id: string | number;
+  seq: number;
+  user_id: number;
+  user_name: string;
+  body: string;
+  cid: string;
+  created_at: string | Date;
+}
+
+export interface Backlog {
+  /** The room's last_seq when read; every returned message has seq <= this. */
+  seq: number;
+  messages: ChatMessage[];
+  /** Older messages in the asked range were left out. */
+  truncated: boolean;
+}
+
+const COLUMNS = `m.id, m.seq, m.user_id, u.name AS user_name, m.body, m.cid, m.created_at
+  FROM messages m JOIN users u ON u.id = m.user_id`;
+
+export class MessageStore {
+  constructor(private orm: MikroORM) {}
+
+  /**
+   * The newest `limit` messages with seq > since (all of them if since is undefined), read
+   * against the room's last_seq taken first: READ COMMITTED may show rows committed after
+   * that, so the range is capped at it to give a consistent cut.
+   */
+  async backlog(room: RoomRef, since: number | undefined, limit: number): Promise<Backlog> {
+    const conn = this.orm.em.fork().getConnection();
+    const head = await conn.execute<Array<{ last_seq: number }>>('SELECT last_seq FROM rooms WHERE id = ?', [room.id]);
+    const seq = head[0]?.last_seq ?? 0;
+    const rows = await conn.execute<Row[]>(
+      `SELECT ${COLUMNS} WHERE m.room_id = ? AND m.seq <= ? AND m.seq > ? ORDER BY m.seq DESC LIMIT ?`,
+      [room.id, seq, since ?? 0, limit + 1],
+    );
+    const truncated = since !== undefined && rows.length > limit;
+    return { seq, messages: rows.slice(0, limit).reverse().map((r) => toMessage(room.name, r)), truncated };
+  }
+
+  /** A page of history before a seq (or the newest), ascending, and whether older ones exist. */
+  async page(room: RoomRef, before: number | undefined, limit: number): Promise<{ messages: ChatMessage[]; more: boolean }> {
+    const conn = this.orm.em.fork().getConnection();
+    const rows = await conn.execute<Row[]>(
+      `SELECT ${COLUMNS} WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`,
+      [room.id, before ?? 2 ** 31 - 1, limit + 1],
+    );
+    return { messages: rows.slice(0, limit).reverse().map((r) => toMessage(room.name, r)), more: rows.length > limit };
+  }
+}
+
+function toMessage(room: string, r: Row): ChatMessage {
+  return { room, id: Number(r.id), seq: r.seq, at: pgTimeMs(r.created_at), user: { id: r.user_id, name: r.user_name }, body: r.body, cid: r.cid };
+}
