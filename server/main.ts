@@ -19,7 +19,7 @@ import { loadStaticFiles, staticHandler } from './http/static-files.js';
 import { RoomStore } from './store/room-store.js';
 import { MessageStore } from './store/message-store.js';
 import { GroupCommitWriter } from './store/group-commit.js';
-import { inTransaction } from './store/pg-client.js';
+import { withPgClient } from './store/pg-client.js';
 import { LocalBroker } from './broker/local-broker.js';
 import { RoomFeed } from './chat/room-feed.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
@@ -61,7 +61,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   const server = uws.App();
   const feed = new RoomFeed(new LocalBroker(server));
   const writer = new GroupCommitWriter({
-    transaction: (fn) => inTransaction(orm, fn),
+    run: (fn) => withPgClient(orm, fn),
     onCommitted: (committed) => feed.publishMessages(committed),
     maxBatch: limits.commitBatchMax,
     onError: (err, size) => log.warn({ err: (err as Error).message, size }, 'group commit failed; senders told unavailable'),
@@ -69,7 +69,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   const presence = new PresenceTracker();
   const origins = new OriginPolicy(config.allowedOrigins);
   const cookie = new SessionCookie(config.sessionSecret, config.secureCookies);
-  const handlers = new RoomHandlers({ limits, rooms, messages, writer, feed, presence, typing: new TypingThrottle(limits.typingIntervalMs) });
+  const handlers = new RoomHandlers({ log, limits, rooms, messages, writer, feed, presence, typing: new TypingThrottle(limits.typingIntervalMs) });
   const gateway = new WsGateway({ uws, log, limits, cookie, sessions, origins, presence, feed, handlers });
   gateway.attach(server);
 

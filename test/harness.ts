@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { startParley, type Parley } from '../server/main.js';
+import { WsClient } from './ws-client.js';
 
 export interface TestServer extends Parley {
   config: Config;
@@ -15,8 +16,12 @@ export interface TestServer extends Parley {
   cleanup(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-test-'));
+/**
+ * Starts Parley on a fresh data dir, or on `opts.dataDir` to restart over an earlier one's
+ * database (cleanup then leaves that dir for its owner to remove).
+ */
+export async function startTestServer(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
   const parley = await startParley(config, createLogger(config.logLevel));
   return {
@@ -25,9 +30,16 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     dataDir,
     cleanup: async () => {
       await parley.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Signs a new user up and returns their HTTP client; `connect()` opens a WebSocket (a tab) as them. */
+export async function newUser(server: { url: string }, name: string) {
+  const http = new Client(server.url);
+  const user = await http.signup(name);
+  return { http, user, connect: (headers?: Record<string, string>) => WsClient.connect(server.url, http.cookie, headers) };
 }
 
 export interface JsonResponse<T = any> {

@@ -2,6 +2,7 @@
  * What each client frame does: join, leave, send, typing. Replies follow the contract;
  * every failure becomes an `error` frame and the connection stays usable.
  */
+import type { Logger } from 'pino';
 import type { Limits } from '../config.js';
 import type { ClientFrame, ChatMessage } from '../protocol/frames.js';
 import { JOIN_BACKLOG_MAX, JOIN_LATEST } from '../protocol/frames.js';
@@ -16,6 +17,7 @@ import type { TypingThrottle } from '../limits/typing-throttle.js';
 import { errorFrame, sendFrame, withRef, type Socket } from './connection.js';
 
 export interface HandlerDeps {
+  log: Logger;
   limits: Limits;
   rooms: RoomStore;
   messages: MessageStore;
@@ -65,52 +67,62 @@ export class RoomHandlers {
     st.joining.set(room, attempt);
     const stillWanted = () => !st.closed && st.joining.get(room) === attempt;
     try {
-      const roomRef = await this.d.rooms.refOrCreatePublic(room);
-      if (!stillWanted()) return;
-      if (!roomRef) return this.reply(ws, errorFrame('not_found', `no room named ${room}`, { room, ref }));
-      if (!canAccess(roomRef, st.user.id)) return this.reply(ws, errorFrame('forbidden', `${room} is a direct room of two other people`, { room, ref }));
-
-      for (let i = 0; i < JOIN_ATTEMPTS; i++) {
-        const window = this.d.feed.openWindow(room);
-        try {
-          const backlog = await this.d.messages.backlog(roomRef, since, since === undefined ? JOIN_LATEST : JOIN_BACKLOG_MAX);
-          if (!stillWanted()) return;
-          let published = this.d.feed.publishedSeq(room);
-          if (published === undefined) {
-            // Nothing published here yet: unless a batch for the room is between COMMIT and
-            // publish, everything committed has been published.
-            if (this.d.writer.isCommitting(roomRef.id)) {
-              await this.d.writer.batchDone();
-              continue;
-            }
-            published = backlog.seq;
-          }
-          // Rows the database shows beyond `published` will come as `msg` after subscribing;
-          // messages published while we read are taken from the window.
-          let messages: ChatMessage[] = backlog.messages.filter((m) => m.seq <= published!);
-          if (backlog.seq < published) messages = messages.concat(window.publishedAfter(backlog.seq).filter((m) => m.seq <= published!));
-          const cap = since === undefined ? JOIN_LATEST : JOIN_BACKLOG_MAX;
-          const truncated = backlog.truncated || (since !== undefined && messages.length > cap);
-          if (messages.length > cap) messages = messages.slice(messages.length - cap);
-
-          // Same tick from here on: presence change, subscription and snapshot cannot be split.
-          st.joining.delete(room);
-          if (!st.rooms.has(room)) {
-            const diff = this.d.presence.join(room, st.id, st.user);
-            this.d.feed.publishPresence(room, diff.joins, diff.leaves);
-            ws.subscribe(roomTopic(room));
-            st.rooms.set(room, roomRef);
-          }
-          const members = this.d.presence.members(room);
-          return this.reply(ws, withRef({ t: 'joined', room, seq: published, members, messages, truncated }, ref));
-        } finally {
-          window.close();
-        }
-      }
-      this.reply(ws, errorFrame('unavailable', 'the room is too busy to join right now; retry', { room, ref }));
+      await this.joinSnapshot(ws, room, since, ref, stillWanted);
+    } catch (err) {
+      // The room lookup and the backlog read are the only fallible steps: both are the store.
+      this.d.log.warn({ err: (err as Error).message, room }, 'join failed');
+      if (stillWanted()) this.reply(ws, errorFrame('unavailable', 'the message store is unavailable; retry the join', { room, ref }));
     } finally {
       if (st.joining.get(room) === attempt) st.joining.delete(room);
     }
+  }
+
+  /** Resolves the room, reads the backlog and, in one tick, subscribes and answers `joined`. */
+  private async joinSnapshot(ws: Socket, room: string, since: number | undefined, ref: string | number | undefined, stillWanted: () => boolean): Promise<void> {
+    const st = ws.getUserData();
+    const roomRef = await this.d.rooms.refOrCreatePublic(room);
+    if (!stillWanted()) return;
+    if (!roomRef) return this.reply(ws, errorFrame('not_found', `no room named ${room}`, { room, ref }));
+    if (!canAccess(roomRef, st.user.id)) return this.reply(ws, errorFrame('forbidden', `${room} is a direct room of two other people`, { room, ref }));
+
+    for (let i = 0; i < JOIN_ATTEMPTS; i++) {
+      const window = this.d.feed.openWindow(room);
+      try {
+        const backlog = await this.d.messages.backlog(roomRef, since, since === undefined ? JOIN_LATEST : JOIN_BACKLOG_MAX);
+        if (!stillWanted()) return;
+        let published = this.d.feed.publishedSeq(room);
+        if (published === undefined) {
+          // Nothing published here yet: unless a batch for the room is between COMMIT and
+          // publish, everything committed has been published.
+          if (this.d.writer.isCommitting(roomRef.id)) {
+            await this.d.writer.batchDone();
+            continue;
+          }
+          published = backlog.seq;
+        }
+        // Rows the database shows beyond `published` will come as `msg` after subscribing;
+        // messages published while we read are taken from the window.
+        let messages: ChatMessage[] = backlog.messages.filter((m) => m.seq <= published!);
+        if (backlog.seq < published) messages = messages.concat(window.publishedAfter(backlog.seq).filter((m) => m.seq <= published!));
+        const cap = since === undefined ? JOIN_LATEST : JOIN_BACKLOG_MAX;
+        const truncated = backlog.truncated || (since !== undefined && messages.length > cap);
+        if (messages.length > cap) messages = messages.slice(messages.length - cap);
+
+        // Same tick from here on: presence change, subscription and snapshot cannot be split.
+        st.joining.delete(room);
+        if (!st.rooms.has(room)) {
+          const diff = this.d.presence.join(room, st.id, st.user);
+          this.d.feed.publishPresence(room, diff.joins, diff.leaves);
+          ws.subscribe(roomTopic(room));
+          st.rooms.set(room, roomRef);
+        }
+        const members = this.d.presence.members(room);
+        return this.reply(ws, withRef({ t: 'joined', room, seq: published, members, messages, truncated }, ref));
+      } finally {
+        window.close();
+      }
+    }
+    this.reply(ws, errorFrame('unavailable', 'the room is too busy to join right now; retry', { room, ref }));
   }
 
   private leave(ws: Socket, room: string, ref: string | number | undefined): void {

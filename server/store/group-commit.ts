@@ -2,12 +2,13 @@
  * The group-commit writer: every message is stored before anyone hears of it.
  *
  * Sends queue up while a commit is in flight and go together as the next batch (at most
- * `maxBatch`). One transaction per batch locks the batch's rooms in id order, answers
- * retried cids from the unique key, moves each room's last_seq on by its count and inserts
- * every new row in one statement. After COMMIT, `onCommitted` gets the new messages in seq
- * order per room (the caller publishes them), and only then are the senders answered.
+ * `maxBatch`). Each batch is one SQL statement, hence one transaction (see COMMIT_BATCH):
+ * it locks the batch's rooms, answers retried cids from the unique key, moves each room's
+ * last_seq on by its count and inserts every new row. After it commits, `onCommitted` gets
+ * the new messages in seq order per room (the caller publishes them), and only then are the
+ * senders answered.
  *
- * If the transaction fails, every sender in the batch gets StoreUnavailable: nothing of it
+ * If the statement fails, every sender in the batch gets StoreUnavailable: nothing of it
  * was stored, broadcast or acknowledged, and retrying with the same cid is safe. The next
  * batch simply tries again, so the writer recovers when PostgreSQL does.
  */
@@ -39,8 +40,8 @@ export class RoomGone extends Error {
 }
 
 export interface GroupCommitOptions {
-  /** Runs fn in one transaction (BEGIN ... COMMIT, rolled back when fn throws). */
-  transaction: <T>(fn: (client: SqlClient) => Promise<T>) => Promise<T>;
+  /** Lends fn a database connection for the batch's single statement. */
+  run: <T>(fn: (client: SqlClient) => Promise<T>) => Promise<T>;
   /** Called after each COMMIT with the new messages, in seq order within each room. */
   onCommitted: (messages: ChatMessage[]) => void;
   maxBatch: number;
@@ -130,54 +131,28 @@ export class GroupCommitWriter {
     }
 
     const at = Date.now();
-    const { fresh, earlier, gone } = await this.opts.transaction(async (db) => {
-      const roomIds = [...new Set(firsts.map((p) => p.roomId))].sort((a, b) => a - b);
-      // Row locks in id order: two writers (processes) can never wait on each other in a cycle.
-      const locked = await db.query<{ id: number; last_seq: number }>(
-        'SELECT id, last_seq FROM rooms WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE',
-        [roomIds],
-      );
-      const lastSeq = new Map(locked.rows.map((r) => [r.id, r.last_seq]));
-      const gone = firsts.filter((p) => !lastSeq.has(p.roomId));
-      const live = firsts.filter((p) => lastSeq.has(p.roomId));
+    const rows = await this.opts.run((db) =>
+      db.query<{ kind: 'new' | 'old' | 'gone'; ord: string; id: string | null; seq: number | null; body: string | null; created_at: string | null }>(
+        {
+          name: 'parley_commit_batch',
+          text: COMMIT_BATCH,
+          values: [firsts.map((p) => p.roomId), firsts.map((p) => p.user.id), firsts.map((p) => p.body), firsts.map((p) => p.cid), new Date(at)],
+        },
+      ),
+    ).then((r) => r.rows);
 
-      // Retried cids are answered from the unique key; under the room lock nobody can add one meanwhile.
-      const stored = await db.query<{ id: string; room_id: number; user_id: number; cid: string; seq: number; body: string; created_at: string | Date }>(
-        `SELECT m.id, m.room_id, m.user_id, m.cid, m.seq, m.body, m.created_at
-           FROM messages m
-           JOIN unnest($1::int[], $2::int[], $3::text[]) AS k(room_id, user_id, cid)
-             ON m.room_id = k.room_id AND m.user_id = k.user_id AND m.cid = k.cid`,
-        [live.map((p) => p.roomId), live.map((p) => p.user.id), live.map((p) => p.cid)],
-      );
-      const earlier = new Map(stored.rows.map((r) => [key(r.room_id, r.user_id, r.cid), r]));
-      const fresh = live.filter((p) => !earlier.has(key(p.roomId, p.user.id, p.cid)));
-      if (fresh.length === 0) return { fresh: [] as Array<{ p: Pending; seq: number; id: number }>, earlier, gone };
-
-      const seqs = fresh.map((p) => {
-        const next = lastSeq.get(p.roomId)! + 1;
-        lastSeq.set(p.roomId, next);
-        return next;
-      });
-      const counts = new Map<number, number>();
-      for (const p of fresh) counts.set(p.roomId, (counts.get(p.roomId) ?? 0) + 1);
-      await db.query(
-        `UPDATE rooms SET last_seq = rooms.last_seq + v.n, last_at = $3
-           FROM unnest($1::int[], $2::int[]) AS v(id, n) WHERE rooms.id = v.id`,
-        [[...counts.keys()], [...counts.values()], new Date(at)],
-      );
-      const inserted = await db.query<{ id: string; room_id: number; seq: number }>(
-        `INSERT INTO messages (room_id, seq, user_id, body, cid, created_at)
-         SELECT r, s, u, b, c, $6 FROM unnest($1::int[], $2::int[], $3::int[], $4::text[], $5::text[]) AS v(r, s, u, b, c)
-         RETURNING id, room_id, seq`,
-        [fresh.map((p) => p.roomId), seqs, fresh.map((p) => p.user.id), fresh.map((p) => p.body), fresh.map((p) => p.cid), new Date(at)],
-      );
-      const idOf = new Map(inserted.rows.map((r) => [`${r.room_id}:${r.seq}`, Number(r.id)]));
-      return { fresh: fresh.map((p, i) => ({ p, seq: seqs[i]!, id: idOf.get(`${p.roomId}:${seqs[i]}`)! })), earlier, gone };
-    });
-
-    // Committed. Publish first, in seq order per room (fresh is in queue order, and seqs were
-    // handed out in that order), then answer the senders.
-    const messages = fresh.map(({ p, seq, id }) => toMessage(p, id, seq, at));
+    // Committed. Publish first, in seq order per room, then answer the senders.
+    const fresh: Array<{ p: Pending; message: ChatMessage }> = [];
+    const earlier: Array<{ p: Pending; message: ChatMessage }> = [];
+    const gone: Pending[] = [];
+    for (const r of rows) {
+      const p = firsts[Number(r.ord) - 1]!;
+      if (r.kind === 'gone') gone.push(p);
+      else if (r.kind === 'new') fresh.push({ p, message: toMessage(p, Number(r.id), r.seq!, at) });
+      else earlier.push({ p, message: toMessage({ ...p, body: r.body! }, Number(r.id), r.seq!, pgTimeMs(r.created_at!)) });
+    }
+    fresh.sort((a, b) => a.message.seq - b.message.seq);
+    const messages = fresh.map((f) => f.message);
     this.stats.batches++;
     this.stats.messages += messages.length;
     try {
@@ -187,24 +162,59 @@ export class GroupCommitWriter {
       this.opts.onError?.(err, messages.length);
     }
 
-    const answer = (p: Pending, c: Committed) => {
-      p.resolve(c);
-      for (const copy of copies.get(key(p.roomId, p.user.id, p.cid)) ?? []) copy.resolve({ message: c.message, duplicate: true });
-    };
-    fresh.forEach(({ p }, i) => answer(p, { message: messages[i]!, duplicate: false }));
-    for (const p of firsts) {
-      const row = earlier.get(key(p.roomId, p.user.id, p.cid));
-      if (row) {
-        answer(p, { message: toMessage({ ...p, body: row.body }, Number(row.id), row.seq, pgTimeMs(row.created_at)), duplicate: true });
-      }
+    const copiesOf = (p: Pending) => copies.get(key(p.roomId, p.user.id, p.cid)) ?? [];
+    for (const { p, message } of fresh) {
+      p.resolve({ message, duplicate: false });
+      for (const copy of copiesOf(p)) copy.resolve({ message, duplicate: true });
+    }
+    for (const { p, message } of earlier) {
+      for (const waiter of [p, ...copiesOf(p)]) waiter.resolve({ message, duplicate: true });
     }
     for (const p of gone) {
       const err = new RoomGone(`room ${p.room} does not exist`);
-      p.reject(err);
-      for (const copy of copies.get(key(p.roomId, p.user.id, p.cid)) ?? []) copy.reject(err);
+      for (const waiter of [p, ...copiesOf(p)]) waiter.reject(err);
     }
   }
 }
+
+/**
+ * One batch as one statement, so it is atomic without BEGIN/COMMIT and costs one round trip.
+ * Rooms are locked in id order (two processes never wait on each other in a cycle); a cid
+ * already stored for that user and room is answered from its row; the rest get consecutive
+ * seqs per room in arrival order, move last_seq on, and are inserted together. A concurrent
+ * writer elsewhere could still slip the same cid in between snapshot and lock: the unique
+ * key then fails the whole statement, the senders hear `unavailable`, and their retry finds it.
+ */
+const COMMIT_BATCH = `
+WITH input AS (
+  SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[]) WITH ORDINALITY AS t(room_id, user_id, body, cid, ord)
+), locked AS (
+  SELECT id, last_seq FROM rooms WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE
+), earlier AS (
+  SELECT i.ord, m.id, m.seq, m.body, m.created_at
+    FROM input i JOIN messages m ON m.room_id = i.room_id AND m.user_id = i.user_id AND m.cid = i.cid
+), fresh AS (
+  SELECT i.room_id, i.user_id, i.body, i.cid, i.ord,
+         l.last_seq + row_number() OVER (PARTITION BY i.room_id ORDER BY i.ord) AS seq
+    FROM input i JOIN locked l ON l.id = i.room_id
+   WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e.ord = i.ord)
+), bumped AS (
+  UPDATE rooms r SET last_seq = r.last_seq + c.n, last_at = $5
+    FROM (SELECT room_id, count(*)::int AS n FROM fresh GROUP BY room_id) c
+   WHERE r.id = c.room_id
+  RETURNING r.id
+), inserted AS (
+  INSERT INTO messages (room_id, seq, user_id, body, cid, created_at)
+  SELECT room_id, seq, user_id, body, cid, $5 FROM fresh ORDER BY ord
+  RETURNING id, room_id, seq
+)
+SELECT 'new' AS kind, f.ord, ins.id, ins.seq, NULL::text AS body, NULL::timestamptz AS created_at
+  FROM inserted ins JOIN fresh f ON f.room_id = ins.room_id AND f.seq = ins.seq
+UNION ALL
+SELECT 'old', e.ord, e.id, e.seq, e.body, e.created_at FROM earlier e
+UNION ALL
+SELECT 'gone', i.ord, NULL, NULL, NULL, NULL FROM input i WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.id = i.room_id)
+`;
 
 function toMessage(p: Send, id: number, seq: number, at: number): ChatMessage {
   return { room: p.room, id, seq, at, user: p.user, body: p.body, cid: p.cid };

@@ -7,6 +7,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 
 export interface SqlClient {
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+  /** A named query is prepared once per connection and then only executed. */
+  query<R = Record<string, unknown>>(config: { name: string; text: string; values?: unknown[] }): Promise<{ rows: R[] }>;
 }
 
 export async function withPgClient<T>(orm: MikroORM, fn: (client: SqlClient) => Promise<T>): Promise<T> {

@@ -1,0 +1,150 @@
+/**
+ * Persistence throughput: committed messages per second with ROOMS rooms and SENDERS
+ * concurrent senders, through Parley's group-commit writer and, in the same run against the
+ * same database, with one transaction per message (lock the room, bump last_seq, INSERT).
+ *
+ * Each sender is a closed loop: it submits a message, waits until it is committed, and
+ * submits the next, so SENDERS messages are always waiting on the store. A message counts
+ * when its transaction has committed. Durability is PostgreSQL's default (fsync on,
+ * synchronous_commit on).
+ *
+ *   npm run bench:persistence [-- --seconds 10 --rooms 100 --senders 200]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startEmbeddedDb } from '../server/store/embedded-db.js';
+import { initOrm, migrate } from '../server/store/orm.js';
+import { inTransaction, withPgClient } from '../server/store/pg-client.js';
+import { GroupCommitWriter } from '../server/store/group-commit.js';
+import type { Member } from '../server/protocol/frames.js';
+import type { MikroORM } from '@mikro-orm/postgresql';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    rooms: { type: 'string', default: '100' },
+    senders: { type: 'string', default: '200' },
+    'database-url': { type: 'string' },
+  },
+});
+const SECONDS = Number(values.seconds);
+const ROOMS = Number(values.rooms);
+const SENDERS = Number(values.senders);
+const BODY = 'The quick brown fox jumps over the lazy dog, twice over for a realistic line.';
+
+interface Setup {
+  rooms: Array<{ id: number; name: string }>;
+  users: Member[];
+}
+
+async function seed(orm: MikroORM, tag: string): Promise<Setup> {
+  return withPgClient(orm, async (db) => {
+    const users = await db.query<{ id: number; name: string }>(
+      `INSERT INTO users (name, password_hash, created_at)
+       SELECT 'b' || $1 || '_' || i, 'x', now() FROM generate_series(1, $2) AS i RETURNING id, name`,
+      [tag, SENDERS],
+    );
+    const rooms = await db.query<{ id: number; name: string }>(
+      `INSERT INTO rooms (name, kind, last_seq, created_at)
+       SELECT 'bench-' || $1 || '-' || i, 'public', 0, now() FROM generate_series(1, $2) AS i RETURNING id, name`,
+      [tag, ROOMS],
+    );
+    return { users: users.rows, rooms: rooms.rows };
+  });
+}
+
+/** Runs SENDERS closed loops for SECONDS; returns messages committed. */
+async function closedLoops(send: (sender: number, n: number) => Promise<void>): Promise<{ committed: number; seconds: number; failed: number }> {
+  let committed = 0;
+  let failed = 0;
+  const start = performance.now();
+  const deadline = start + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: SENDERS }, async (_, sender) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        try {
+          await send(sender, n);
+          committed++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  return { committed, seconds: (performance.now() - start) / 1000, failed };
+}
+
+async function groupCommit(orm: MikroORM, s: Setup) {
+  let dbMs = 0;
+  const writer = new GroupCommitWriter({
+    run: (fn) =>
+      withPgClient(orm, async (db) => {
+        const t = performance.now();
+        try {
+          return await fn(db);
+        } finally {
+          dbMs += performance.now() - t;
+        }
+      }),
+    onCommitted: () => {},
+    maxBatch: 1000,
+  });
+  const r = await closedLoops(async (sender, n) => {
+    const room = s.rooms[sender % s.rooms.length]!;
+    await writer.submit({ roomId: room.id, room: room.name, user: s.users[sender]!, body: BODY, cid: `g${sender}-${n}` });
+  });
+  console.log(`  group commit: ${(dbMs / writer.committed.batches).toFixed(2)} ms per batch statement on average`);
+  return { ...r, batches: writer.committed.batches };
+}
+
+/** The straightforward design: every message is its own transaction. */
+async function perMessage(orm: MikroORM, s: Setup) {
+  const r = await closedLoops(async (sender, n) => {
+    const room = s.rooms[sender % s.rooms.length]!;
+    await inTransaction(orm, async (db) => {
+      const locked = await db.query<{ last_seq: number }>('SELECT last_seq FROM rooms WHERE id = $1 FOR UPDATE', [room.id]);
+      const seq = locked.rows[0]!.last_seq + 1;
+      await db.query('UPDATE rooms SET last_seq = $2, last_at = now() WHERE id = $1', [room.id, seq]);
+      await db.query('INSERT INTO messages (room_id, seq, user_id, body, cid, created_at) VALUES ($1, $2, $3, $4, $5, now())', [
+        room.id,
+        seq,
+        s.users[sender]!.id,
+        BODY,
+        `p${sender}-${n}`,
+      ]);
+    });
+  });
+  return { ...r, batches: r.committed };
+}
+
+async function main() {
+  const dataDir = values['database-url'] ? undefined : mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const db = dataDir ? await startEmbeddedDb(dataDir, () => {}) : undefined;
+  const orm = await initOrm(values['database-url'] ?? db!.url);
+  try {
+    await migrate(orm);
+    console.log(`persistence: ${ROOMS} rooms, ${SENDERS} concurrent senders, ${SECONDS} s per mode, pool of 20 connections`);
+    const rows: string[] = [];
+    for (const [mode, run] of [
+      ['group commit', groupCommit],
+      ['one transaction per message', perMessage],
+    ] as const) {
+      const setup = await seed(orm, mode === 'group commit' ? 'g' : 'p');
+      const r = await run(orm, setup);
+      const rate = Math.round(r.committed / r.seconds);
+      const perBatch = (r.committed / Math.max(1, r.batches)).toFixed(1);
+      rows.push(`| ${mode} | ${r.committed} | ${r.seconds.toFixed(1)} | ${rate} | ${perBatch} | ${r.failed} |`);
+      console.log(`${mode}: ${rate} msg/s (${r.committed} in ${r.seconds.toFixed(1)} s, ${perBatch} per transaction, ${r.failed} failed)`);
+    }
+    console.log('\n| mode | committed | seconds | messages/s | per transaction | failed |\n|---|---|---|---|---|---|');
+    for (const row of rows) console.log(row);
+  } finally {
+    await orm.close();
+    await db?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
