@@ -11,7 +11,7 @@ import type { PresenceTracker } from '../presence/presence-tracker.js';
 import type { RoomFeed } from '../chat/room-feed.js';
 import { canAccess, type RoomStore } from '../store/room-store.js';
 import type { MessageStore } from '../store/message-store.js';
-import type { GroupCommitWriter } from '../store/group-commit.js';
+import { storeErrorCode, type GroupCommitWriter } from '../store/group-commit.js';
 import { encodeFrame } from '../protocol/codec.js';
 import type { TypingThrottle } from '../limits/typing-throttle.js';
 import { errorFrame, sendFrame, withRef, type Socket } from './connection.js';
@@ -148,7 +148,7 @@ export class RoomHandlers {
       const { message } = await this.d.writer.submit({ roomId: roomRef.id, room, user: st.user, body, cid });
       this.reply(ws, withRef({ t: 'ack', cid, room, id: message.id, seq: message.seq, at: message.at }, ref));
     } catch (err) {
-      const code = (err as { code?: string }).code === 'not_found' ? 'not_found' : 'unavailable';
+      const code = storeErrorCode(err);
       this.reply(ws, errorFrame(code, (err as Error).message, { room, ref }));
     }
   }

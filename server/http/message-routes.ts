@@ -8,7 +8,7 @@ import { parse } from './auth-routes.js';
 import { accessibleRoom } from './room-routes.js';
 import type { RoomStore } from '../store/room-store.js';
 import type { MessageStore } from '../store/message-store.js';
-import type { GroupCommitWriter } from '../store/group-commit.js';
+import { storeErrorCode, type GroupCommitWriter } from '../store/group-commit.js';
 import { messageBody, messageCid } from '../protocol/client-frames.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 
@@ -57,7 +57,9 @@ export function messageRoutes(deps: MessageDeps) {
       // A retried cid answers like the original post did: same status, same message.
       return c.json({ id: message.id, seq: message.seq, at: message.at }, 201);
     } catch (err) {
-      if ((err as { code?: string }).code === 'not_found') throw new ApiError('not_found', `no room named ${room.name}`);
+      const code = storeErrorCode(err);
+      if (code === 'not_found') throw new ApiError('not_found', `no room named ${room.name}`);
+      if (code === 'invalid') throw new ApiError('invalid', (err as Error).message);
       throw new ApiError('unavailable', 'the message store is unavailable; nothing was stored, retry with the same cid');
     }
   });

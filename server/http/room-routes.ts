@@ -6,6 +6,7 @@ import { jsonBody, requireSession, type AppEnv } from './app.js';
 import { parse } from './auth-routes.js';
 import { DIRECT_PREFIX, RoomStore, canAccess, type RoomRef } from '../store/room-store.js';
 import { ROOM_NAME } from '../protocol/names.js';
+import { NO_NUL } from '../protocol/client-frames.js';
 import type { Member } from '../protocol/frames.js';
 
 /** What HTTP needs to know of who is online (filled in by the realtime gateway). */
@@ -24,7 +25,7 @@ const NewRoom = z.object({
     .string()
     .regex(ROOM_NAME)
     .refine((n) => !n.startsWith(DIRECT_PREFIX)),
-  topic: z.string().max(200).nullish(),
+  topic: z.string().max(200).refine(...NO_NUL).nullish(),
 });
 
 /** Resolves a room by name for a caller: 400 bad name, 404 missing, 403 someone else's direct room. */

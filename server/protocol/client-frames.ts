@@ -26,11 +26,15 @@ function chars(s: string): number {
 const ref = z.union([z.string().max(REF_MAX), z.number().int()]).optional();
 const room = z.string().regex(ROOM_NAME, 'room names match ^[a-z0-9][a-z0-9_-]{0,63}$');
 
+/** PostgreSQL text cannot hold U+0000, so no stored string may contain it. */
+export const NO_NUL = [(s: string) => !s.includes('\u0000'), 'must not contain the character U+0000'] as const;
+
 /** A message body: 1..max characters, not only whitespace. Shared with the HTTP API. */
 export function messageBody(maxChars: number) {
   return z
     .string()
     .refine((s) => s.trim().length > 0, 'body must not be empty or only whitespace')
+    .refine(...NO_NUL)
     .refine((s) => chars(s) <= maxChars, `body must be at most ${maxChars} characters`);
 }
 
@@ -38,7 +42,8 @@ export function messageBody(maxChars: number) {
 export const messageCid = z
   .string()
   .min(1, 'cid must be 1..64 characters')
-  .refine((s) => chars(s) <= CID_MAX, 'cid must be 1..64 characters');
+  .refine((s) => chars(s) <= CID_MAX, 'cid must be 1..64 characters')
+  .refine(...NO_NUL);
 
 function schemas(limits: FrameLimits) {
   const body = messageBody(limits.maxBodyChars);

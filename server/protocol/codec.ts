@@ -4,6 +4,7 @@
  * Browser-safe.
  */
 import { Packr, Unpackr } from 'msgpackr';
+import { assertPlainMessagePack } from './plain-msgpack.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, encodeUndefinedAsNil: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
@@ -13,8 +14,8 @@ export function encodeFrame(frame: object): Uint8Array {
   return packr.pack(frame);
 }
 
-/** Unpacks one frame; throws when the bytes are not exactly one MessagePack value. */
+/** Unpacks one frame; throws when the bytes are not exactly one plain MessagePack value. */
 export function decodeFrame(bytes: Uint8Array): unknown {
-  // msgpackr throws when bytes remain after the first value, which rejects concatenated frames.
+  assertPlainMessagePack(bytes);
   return unpackr.unpack(bytes);
 }

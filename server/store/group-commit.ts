@@ -39,6 +39,23 @@ export class RoomGone extends Error {
   readonly code = 'not_found';
 }
 
+/** PostgreSQL refused this message's data itself; retrying it cannot help. */
+export class MessageRefused extends Error {
+  readonly code = 'invalid';
+}
+
+/** The contract's error code for a rejected submit (each writer error carries one). */
+export function storeErrorCode(err: unknown): 'not_found' | 'invalid' | 'unavailable' {
+  const code = (err as { code?: unknown }).code;
+  return code === 'not_found' || code === 'invalid' ? code : 'unavailable';
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity violation) blame rows, not the server. */
+function blamesData(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
 export interface GroupCommitOptions {
   /** Lends fn a database connection for the batch's single statement. */
   run: <T>(fn: (client: SqlClient) => Promise<T>) => Promise<T>;
@@ -106,14 +123,33 @@ export class GroupCommitWriter {
         await this.commit(batch);
       } catch (err) {
         this.opts.onError?.(err, batch.length);
-        const failure = new StoreUnavailable('the message store is unavailable; nothing was stored, retry with the same cid');
-        for (const p of batch) p.reject(failure);
+        if (batch.length > 1 && blamesData(err)) {
+          // One bad row must not sink everyone else's messages: write them one by one.
+          await this.commitEach(batch);
+        } else {
+          const failure = new StoreUnavailable('the message store is unavailable; nothing was stored, retry with the same cid');
+          for (const p of batch) p.reject(failure);
+        }
       }
       this.inFlight = undefined;
       for (const w of this.batchWaiters.splice(0)) w();
     }
     this.inFlight = undefined;
     for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async commitEach(batch: Pending[]): Promise<void> {
+    for (const p of batch) {
+      try {
+        await this.commit([p]);
+      } catch (err) {
+        p.reject(
+          blamesData(err)
+            ? new MessageRefused(`the store refused this message: ${(err as Error).message}`)
+            : new StoreUnavailable('the message store is unavailable; nothing was stored, retry with the same cid'),
+        );
+      }
+    }
   }
 
   private async commit(batch: Pending[]): Promise<void> {

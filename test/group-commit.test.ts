@@ -1,0 +1,118 @@
+/**
+ * The group-commit writer on its own against a real PostgreSQL: batching, seq numbering per
+ * room, publish-before-answer, cid idempotency, and what one bad row does to its batch.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedDb, type EmbeddedDb } from '../server/store/embedded-db.js';
+import { initOrm, migrate } from '../server/store/orm.js';
+import { withPgClient } from '../server/store/pg-client.js';
+import { GroupCommitWriter, MessageRefused, RoomGone, type Send } from '../server/store/group-commit.js';
+import type { ChatMessage, Member } from '../server/protocol/frames.js';
+
+let dataDir: string;
+let db: EmbeddedDb;
+let orm: MikroORM;
+let users: Member[];
+let rooms: Array<{ id: number; name: string }>;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'parley-writer-'));
+  db = await startEmbeddedDb(dataDir, () => {});
+  orm = await initOrm(db.url, { logger: () => {} });
+  await migrate(orm);
+  await withPgClient(orm, async (c) => {
+    users = (await c.query<Member>(`INSERT INTO users (name, password_hash, created_at) SELECT 'w' || i, 'x', now() FROM generate_series(1, 3) i RETURNING id, name`)).rows;
+    rooms = (await c.query<{ id: number; name: string }>(`INSERT INTO rooms (name, kind, last_seq, created_at) SELECT 'wr' || i, 'public', 0, now() FROM generate_series(1, 3) i RETURNING id, name`)).rows;
+  });
+});
+
+afterAll(async () => {
+  await orm?.close();
+  await db?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function writer(published: ChatMessage[][], answeredBeforePublish: string[] = []) {
+  const answered = new Set<string>();
+  const w = new GroupCommitWriter({
+    run: (fn) => withPgClient(orm, fn),
+    onCommitted: (messages) => {
+      for (const m of messages) if (answered.has(m.cid)) answeredBeforePublish.push(m.cid);
+      published.push(messages);
+    },
+    maxBatch: 50,
+  });
+  const submit = (s: Send) =>
+    w.submit(s).then((c) => {
+      answered.add(s.cid);
+      return c;
+    });
+  return { w, submit };
+}
+
+const send = (room: number, user: number, cid: string, body = `body ${cid}`): Send => ({
+  roomId: rooms[room]!.id,
+  room: rooms[room]!.name,
+  user: users[user]!,
+  body,
+  cid,
+});
+
+describe('GroupCommitWriter', () => {
+  it('batches sends that arrive during a commit, numbers each room 1..n, and publishes before answering', async () => {
+    const published: ChatMessage[][] = [];
+    const early: string[] = [];
+    const { w, submit } = writer(published, early);
+    const sends = Array.from({ length: 120 }, (_, i) => send(i % 2, i % 3, `a${i}`));
+    const results = await Promise.all(sends.map(submit));
+    expect(early).toEqual([]);
+    // The first send goes alone; the rest queue behind it and go at most 50 at a time.
+    expect(w.committed.batches).toBeGreaterThanOrEqual(3);
+    expect(w.committed.batches).toBeLessThan(120);
+    for (const room of [0, 1]) {
+      const seqs = results.filter((r) => r.message.room === rooms[room]!.name).map((r) => r.message.seq);
+      expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      const out = published.flat().filter((m) => m.room === rooms[room]!.name).map((m) => m.seq);
+      expect(out).toEqual(seqs);
+    }
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+  });
+
+  it('answers a repeated cid with the stored message, within a batch and across batches', async () => {
+    const published: ChatMessage[][] = [];
+    const { submit } = writer(published);
+    const first = await submit(send(2, 0, 'same', 'original'));
+    const [again, twin1, twin2] = await Promise.all([submit(send(2, 0, 'same', 'changed')), submit(send(2, 1, 'twin')), submit(send(2, 1, 'twin'))]);
+    expect(again).toEqual({ message: first.message, duplicate: true });
+    expect(twin1.message).toEqual(twin2.message);
+    expect([twin1.duplicate, twin2.duplicate].sort()).toEqual([false, true]);
+    expect(published.flat().map((m) => m.cid)).toEqual(['same', 'twin']);
+  });
+
+  it('refuses a row PostgreSQL cannot store without failing the others in its batch', async () => {
+    const published: ChatMessage[][] = [];
+    const { submit } = writer(published);
+    const blocker = submit(send(0, 0, 'b-first'));
+    // These three queue behind the first commit and go together.
+    const outcomes = await Promise.allSettled([submit(send(0, 1, 'good-1')), submit(send(0, 2, 'bad', 'nul\u0000')), submit(send(1, 1, 'good-2'))]);
+    await blocker;
+    expect(outcomes[0]).toMatchObject({ status: 'fulfilled' });
+    expect(outcomes[1]).toMatchObject({ status: 'rejected' });
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(MessageRefused);
+    expect(outcomes[2]).toMatchObject({ status: 'fulfilled' });
+    const stored = await withPgClient(orm, (c) => c.query<{ cid: string }>(`SELECT cid FROM messages WHERE cid IN ('good-1', 'bad', 'good-2') ORDER BY cid`));
+    expect(stored.rows.map((r) => r.cid)).toEqual(['good-1', 'good-2']);
+  });
+
+  it('rejects a send to a room that does not exist with RoomGone and stores the rest', async () => {
+    const published: ChatMessage[][] = [];
+    const { submit } = writer(published);
+    const outcomes = await Promise.allSettled([submit({ ...send(0, 0, 'ghost'), roomId: 999_999 }), submit(send(0, 0, 'real'))]);
+    expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(RoomGone);
+    expect(outcomes[1]).toMatchObject({ status: 'fulfilled' });
+  });
+});
