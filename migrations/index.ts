@@ -4,5 +4,10 @@
  * (add each to this list).
  */
 import { Migration20261123105644 } from './Migration20261123105644.js';
+import { Migration20261123122818 } from './Migration20261123122818.js';
 
-export const migrationsList = [{ name: 'Migration20261123105644', class: Migration20261123105644 }];
+export const migrationsList = [
+  { name: 'Migration20261123105644', class: Migration20261123105644 },
+  // Drops the messages foreign keys: see the note on MessageSchema in server/store/entities.ts.
+  { name: 'Migration20261123122818', class: Migration20261123122818 },
+];

@@ -115,4 +115,40 @@ describe('GroupCommitWriter', () => {
     expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(RoomGone);
     expect(outcomes[1]).toMatchObject({ status: 'fulfilled' });
   });
+
+  it('publishes a batch that committed although its answer was lost, once, before the next batch', async () => {
+    const published: ChatMessage[][] = [];
+    let calls = 0;
+    const w = new GroupCommitWriter({
+      // The statement runs for real; then the "connection" dies before the answer arrives.
+      run: (fn) =>
+        withPgClient(orm, async (c) => {
+          const result = await fn(c);
+          if (++calls === 2) {
+            throw Object.assign(new Error('Connection terminated unexpectedly'), { code: undefined });
+          }
+          return result;
+        }),
+      onCommitted: (messages) => published.push(messages),
+      maxBatch: 50,
+    });
+    const warm = w.submit(send(1, 0, 'warm'));
+    // These two queue behind the first commit and form the second batch, whose answer is lost.
+    const lost = await Promise.allSettled([w.submit(send(1, 0, 'lost-1')), w.submit(send(1, 0, 'lost-2'))]);
+    await warm;
+    expect(lost.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(published.flat().map((m) => m.cid)).toEqual(['warm']);
+    published.length = 0;
+    // The next batch first settles the uncertain one: both were stored, so both go out, in order.
+    const next = await w.submit(send(1, 1, 'after'));
+    const cids = published.flat().map((m) => m.cid);
+    expect(cids).toEqual(['lost-1', 'lost-2', 'after']);
+    const seqs = published.flat().map((m) => m.seq);
+    expect(seqs).toEqual([seqs[0]!, seqs[0]! + 1, seqs[0]! + 2]);
+    expect(next.message.seq).toBe(seqs[2]);
+    // A retry of a lost send is now a duplicate and is not published again.
+    const retry = await w.submit(send(1, 0, 'lost-1'));
+    expect(retry.duplicate).toBe(true);
+    expect(published.flat().filter((m) => m.cid === 'lost-1')).toHaveLength(1);
+  });
 });

@@ -85,7 +85,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       }
     }
     const sid = await deps.cookie.read(c.req.header('cookie'));
-    c.set('session', sid ? await deps.sessions.lookup(sid) : null);
+    let session: SessionUser | null = null;
+    if (sid) {
+      try {
+        session = await deps.sessions.lookup(sid);
+      } catch {
+        throw new ApiError('unavailable', 'sessions cannot be checked right now (the database is unreachable); retry');
+      }
+    }
+    c.set('session', session);
     await next();
   });
 

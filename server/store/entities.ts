@@ -101,9 +101,13 @@ export const MessageSchema = new EntitySchema<Message>({
   ],
   properties: {
     id: { type: new BigIntType('number'), primary: true, autoincrement: true },
-    room: { kind: 'm:1', entity: () => Room, deleteRule: 'cascade' },
+    // No foreign keys here, on purpose: their per-row triggers were 60% of a group commit's
+    // statement (EXPLAIN ANALYZE, 400 rows: 13.5 of 22.7 ms). Only the group commit inserts,
+    // in a statement that locks each room row first; users come from live sessions; Parley
+    // deletes neither rooms nor users, and history reads tolerate a missing user.
+    room: { kind: 'm:1', entity: () => Room, createForeignKeyConstraint: false },
     seq: { type: 'integer' },
-    user: { kind: 'm:1', entity: () => User, deleteRule: 'cascade', index: 'messages_user_id_index' },
+    user: { kind: 'm:1', entity: () => User, createForeignKeyConstraint: false, index: 'messages_user_id_index' },
     body: { type: 'text' },
     cid: { type: 'string', length: 64 },
     createdAt: { type: 'datetime', length: 3 },

@@ -72,6 +72,8 @@ interface Pending extends Send {
   reject: (e: Error) => void;
 }
 
+const UNCERTAIN_MAX = 10_000;
+
 const key = (roomId: number, userId: number, cid: string) => `${roomId}:${userId}:${cid}`;
 
 export class GroupCommitWriter {
@@ -79,6 +81,8 @@ export class GroupCommitWriter {
   private inFlight: Set<number> | undefined;
   private idleWaiters: Array<() => void> = [];
   private batchWaiters: Array<() => void> = [];
+  /** Sends whose batch failed in a way that may still have committed (see remember()). */
+  private uncertain: Send[] = [];
   private stats = { batches: 0, messages: 0 };
 
   constructor(private readonly opts: GroupCommitOptions) {}
@@ -118,7 +122,8 @@ export class GroupCommitWriter {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
-      this.inFlight = new Set(batch.map((p) => p.roomId));
+      this.inFlight = new Set([...batch.map((p) => p.roomId), ...this.uncertain.map((u) => u.roomId)]);
+      if (this.uncertain.length) await this.settleUncertain().catch((err) => this.opts.onError?.(err, this.uncertain.length));
       try {
         await this.commit(batch);
       } catch (err) {
@@ -127,7 +132,8 @@ export class GroupCommitWriter {
           // One bad row must not sink everyone else's messages: write them one by one.
           await this.commitEach(batch);
         } else {
-          const failure = new StoreUnavailable('the message store is unavailable; nothing was stored, retry with the same cid');
+          this.remember(batch);
+          const failure = new StoreUnavailable('the message store is unavailable; retry with the same cid');
           for (const p of batch) p.reject(failure);
         }
       }
@@ -138,16 +144,47 @@ export class GroupCommitWriter {
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
+  /**
+   * A failure can come after PostgreSQL committed (the connection died before the answer).
+   * Such sends are remembered; before the next batch, whichever of them did get stored is
+   * published, so the room's stream has no hole, and a retry of one is then a duplicate.
+   */
+  private remember(batch: Pending[]): void {
+    for (const p of batch) this.uncertain.push({ roomId: p.roomId, room: p.room, user: p.user, body: p.body, cid: p.cid });
+    if (this.uncertain.length > UNCERTAIN_MAX) this.uncertain.splice(0, this.uncertain.length - UNCERTAIN_MAX);
+  }
+
+  private async settleUncertain(): Promise<void> {
+    const sends = this.uncertain;
+    const rows = await this.opts.run((db) =>
+      db.query<{ ord: string; id: string; seq: number; body: string; created_at: string }>(
+        `SELECT i.ord, m.id, m.seq, m.body, m.created_at
+           FROM unnest($1::int[], $2::int[], $3::text[]) WITH ORDINALITY AS i(room_id, user_id, cid, ord)
+           CROSS JOIN LATERAL (SELECT id, seq, body, created_at FROM messages
+                                WHERE room_id = i.room_id AND user_id = i.user_id AND cid = i.cid LIMIT 1) m`,
+        [sends.map((u) => u.roomId), sends.map((u) => u.user.id), sends.map((u) => u.cid)],
+      ),
+    );
+    this.uncertain = [];
+    const stored = rows.rows.map((r) => {
+      const u = sends[Number(r.ord) - 1]!;
+      return toMessage({ ...u, body: r.body }, Number(r.id), r.seq, pgTimeMs(r.created_at));
+    });
+    stored.sort((a, b) => (a.room === b.room ? a.seq - b.seq : a.room < b.room ? -1 : 1));
+    if (stored.length) this.opts.onCommitted(stored);
+  }
+
   private async commitEach(batch: Pending[]): Promise<void> {
     for (const p of batch) {
       try {
         await this.commit([p]);
       } catch (err) {
-        p.reject(
-          blamesData(err)
-            ? new MessageRefused(`the store refused this message: ${(err as Error).message}`)
-            : new StoreUnavailable('the message store is unavailable; nothing was stored, retry with the same cid'),
-        );
+        if (blamesData(err)) {
+          p.reject(new MessageRefused(`the store refused this message: ${(err as Error).message}`));
+        } else {
+          this.remember([p]);
+          p.reject(new StoreUnavailable('the message store is unavailable; retry with the same cid'));
+        }
       }
     }
   }
@@ -168,7 +205,17 @@ export class GroupCommitWriter {
 
     const at = Date.now();
     const rows = await this.opts.run((db) =>
-      db.query<{ kind: 'new' | 'old' | 'gone'; ord: string; id: string | null; seq: number | null; body: string | null; created_at: string | null }>(
+      db.query<{
+        kind: 'new' | 'old' | 'gone';
+        ord: string | null;
+        id: string | null;
+        seq: number | null;
+        room_id: number | null;
+        user_id: number | null;
+        cid: string | null;
+        body: string | null;
+        created_at: string | null;
+      }>(
         {
           name: 'parley_commit_batch',
           text: COMMIT_BATCH,
@@ -181,8 +228,9 @@ export class GroupCommitWriter {
     const fresh: Array<{ p: Pending; message: ChatMessage }> = [];
     const earlier: Array<{ p: Pending; message: ChatMessage }> = [];
     const gone: Pending[] = [];
+    const byKey = new Map(firsts.map((p) => [key(p.roomId, p.user.id, p.cid), p]));
     for (const r of rows) {
-      const p = firsts[Number(r.ord) - 1]!;
+      const p = r.kind === 'new' ? byKey.get(key(r.room_id!, r.user_id!, r.cid!))! : firsts[Number(r.ord) - 1]!;
       if (r.kind === 'gone') gone.push(p);
       else if (r.kind === 'new') fresh.push({ p, message: toMessage(p, Number(r.id), r.seq!, at) });
       else earlier.push({ p, message: toMessage({ ...p, body: r.body! }, Number(r.id), r.seq!, pgTimeMs(r.created_at!)) });
@@ -227,8 +275,13 @@ WITH input AS (
 ), locked AS (
   SELECT id, last_seq FROM rooms WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE
 ), earlier AS (
+  -- One unique-index probe per row: as a plain join the planner hashes the whole messages
+  -- table once a batch is large enough. LIMIT 1 (the key is unique) keeps it from flattening.
   SELECT i.ord, m.id, m.seq, m.body, m.created_at
-    FROM input i JOIN messages m ON m.room_id = i.room_id AND m.user_id = i.user_id AND m.cid = i.cid
+    FROM input i CROSS JOIN LATERAL (
+      SELECT id, seq, body, created_at FROM messages
+       WHERE room_id = i.room_id AND user_id = i.user_id AND cid = i.cid LIMIT 1
+    ) m
 ), fresh AS (
   SELECT i.room_id, i.user_id, i.body, i.cid, i.ord,
          l.last_seq + row_number() OVER (PARTITION BY i.room_id ORDER BY i.ord) AS seq
@@ -242,14 +295,14 @@ WITH input AS (
 ), inserted AS (
   INSERT INTO messages (room_id, seq, user_id, body, cid, created_at)
   SELECT room_id, seq, user_id, body, cid, $5 FROM fresh ORDER BY ord
-  RETURNING id, room_id, seq
+  RETURNING id, room_id, user_id, cid, seq
 )
-SELECT 'new' AS kind, f.ord, ins.id, ins.seq, NULL::text AS body, NULL::timestamptz AS created_at
-  FROM inserted ins JOIN fresh f ON f.room_id = ins.room_id AND f.seq = ins.seq
+-- New rows are matched back to their sends by (room, user, cid), unique within a batch.
+SELECT 'new' AS kind, NULL::bigint AS ord, id, seq, room_id, user_id, cid::text, NULL::text AS body, NULL::timestamptz AS created_at FROM inserted
 UNION ALL
-SELECT 'old', e.ord, e.id, e.seq, e.body, e.created_at FROM earlier e
+SELECT 'old', e.ord, e.id, e.seq, NULL, NULL, NULL, e.body, e.created_at FROM earlier e
 UNION ALL
-SELECT 'gone', i.ord, NULL, NULL, NULL, NULL FROM input i WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.id = i.room_id)
+SELECT 'gone', i.ord, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM input i WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.id = i.room_id)
 `;
 
 function toMessage(p: Send, id: number, seq: number, at: number): ChatMessage {

@@ -24,8 +24,10 @@ export interface Backlog {
   truncated: boolean;
 }
 
-const COLUMNS = `m.id, m.seq, m.user_id, u.name AS user_name, m.body, m.cid, m.created_at
-  FROM messages m JOIN users u ON u.id = m.user_id`;
+// LEFT JOIN: messages carry no foreign key, so a user removed by hand must not punch a
+// hole in a room's seq sequence.
+const COLUMNS = `m.id, m.seq, m.user_id, coalesce(u.name, 'deleted') AS user_name, m.body, m.cid, m.created_at
+  FROM messages m LEFT JOIN users u ON u.id = m.user_id`;
 
 export class MessageStore {
   constructor(private orm: MikroORM) {}

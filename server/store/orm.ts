@@ -35,6 +35,8 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
     // than waiting on knex's one-minute default, and a stalled server cannot hold a batch.
     driverOptions: {
       acquireConnectionTimeout: 5000,
+      // knex would print connection errors to stdout; failures surface through our own logs.
+      log: { warn: () => {}, error: () => {}, deprecate: () => {}, debug: () => {} },
       connection: { connectionTimeoutMillis: 3000, statement_timeout: 10_000 },
     },
     debug: false,
