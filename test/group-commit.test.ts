@@ -70,7 +70,7 @@ describe('GroupCommitWriter', () => {
     const sends = Array.from({ length: 120 }, (_, i) => send(i % 2, i % 3, `a${i}`));
     const results = await Promise.all(sends.map(submit));
     expect(early).toEqual([]);
-    // The first send goes alone; the rest queue behind it and go at most 50 at a time.
+    // Sent in one tick, they go together, at most 50 at a time.
     expect(w.committed.batches).toBeGreaterThanOrEqual(3);
     expect(w.committed.batches).toBeLessThan(120);
     for (const room of [0, 1]) {
@@ -97,6 +97,7 @@ describe('GroupCommitWriter', () => {
     const published: ChatMessage[][] = [];
     const { submit } = writer(published);
     const blocker = submit(send(0, 0, 'b-first'));
+    await new Promise((resolve) => setImmediate(resolve));
     // These three queue behind the first commit and go together.
     const outcomes = await Promise.allSettled([submit(send(0, 1, 'good-1')), submit(send(0, 2, 'bad', 'nul\u0000')), submit(send(1, 1, 'good-2'))]);
     await blocker;
@@ -133,7 +134,8 @@ describe('GroupCommitWriter', () => {
       maxBatch: 50,
     });
     const warm = w.submit(send(1, 0, 'warm'));
-    // These two queue behind the first commit and form the second batch, whose answer is lost.
+    await new Promise((resolve) => setImmediate(resolve));
+    // The first batch is in flight now: these two queue behind it and form the second batch, whose answer is lost.
     const lost = await Promise.allSettled([w.submit(send(1, 0, 'lost-1')), w.submit(send(1, 0, 'lost-2'))]);
     await warm;
     expect(lost.map((o) => o.status)).toEqual(['rejected', 'rejected']);

@@ -79,6 +79,8 @@ const key = (roomId: number, userId: number, cid: string) => `${roomId}:${userId
 export class GroupCommitWriter {
   private queue: Pending[] = [];
   private inFlight: Set<number> | undefined;
+  /** True from the first queued send until the queue has been written out. */
+  private draining = false;
   private idleWaiters: Array<() => void> = [];
   private batchWaiters: Array<() => void> = [];
   /** Sends whose batch failed in a way that may still have committed (see remember()). */
@@ -94,7 +96,10 @@ export class GroupCommitWriter {
         return;
       }
       this.queue.push({ ...send, resolve, reject });
-      if (!this.inFlight) void this.drain();
+      if (!this.draining) {
+        this.draining = true;
+        void this.drain();
+      }
     });
   }
 
@@ -111,7 +116,7 @@ export class GroupCommitWriter {
 
   /** Resolves once no batch is in flight and the queue is empty. */
   whenIdle(): Promise<void> {
-    if (!this.inFlight && this.queue.length === 0) return Promise.resolve();
+    if (!this.draining) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -120,6 +125,10 @@ export class GroupCommitWriter {
   }
 
   private async drain(): Promise<void> {
+    // Each batch starts one event-loop turn late: sends that arrive in the same turn (a burst
+    // of frames, or senders answered by the last commit sending again) share the batch
+    // instead of splitting into a batch of one and a batch of the rest.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
       this.inFlight = new Set([...batch.map((p) => p.roomId), ...this.uncertain.map((u) => u.roomId)]);
@@ -139,8 +148,10 @@ export class GroupCommitWriter {
       }
       this.inFlight = undefined;
       for (const w of this.batchWaiters.splice(0)) w();
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.inFlight = undefined;
+    this.draining = false;
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
