@@ -278,7 +278,8 @@ export class GroupCommitWriter {
  * already stored for that user and room is answered from its row; the rest get consecutive
  * seqs per room in arrival order, move last_seq on, and are inserted together. A concurrent
  * writer elsewhere could still slip the same cid in between snapshot and lock: the unique
- * key then fails the whole statement, the senders hear `unavailable`, and their retry finds it.
+ * key then fails the statement, and the batch is written again row by row (commitEach),
+ * where the repeated cid is found and answered like any other.
  */
 const COMMIT_BATCH = `
 WITH input AS (
