@@ -34,8 +34,14 @@ export interface GatewayDeps {
   handlers: RoomHandlers;
 }
 
-/** How often socket output queues are checked against the limit (uWS's hard stop is at twice it). */
-const BACKPRESSURE_SWEEP_MS = 250;
+/**
+ * How often socket output queues are checked against the limit. A socket over it is ended
+ * with 1013, which reaches the client after the data queued before it. uWS's own cut-off
+ * (closeOnBackpressureLimit) sits at HARD_BACKPRESSURE_FACTOR times the limit, for bursts
+ * faster than the sweep; it drops the socket without a close frame (the client sees 1006).
+ */
+const BACKPRESSURE_SWEEP_MS = 100;
+const HARD_BACKPRESSURE_FACTOR = 8;
 
 /**
  * uWS drops a socket without a close frame (the client sees 1006) when a frame is over its
@@ -66,8 +72,7 @@ export class WsGateway {
       maxPayloadLength: transportFrameCeiling(limits.maxFrameBytes),
       idleTimeout: limits.idleTimeoutSeconds,
       sendPingsAutomatically: true,
-      // Our sweep closes with 1013 at the limit; uWS's own stop is the backstop for bursts.
-      maxBackpressure: limits.maxBufferedBytes * 2,
+      maxBackpressure: limits.maxBufferedBytes * HARD_BACKPRESSURE_FACTOR,
       closeOnBackpressureLimit: true,
       upgrade: (res, req, context) => this.upgrade(res, req.getHeader('cookie'), req.getHeader('origin'), req.getHeader('host'), req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context),
       open: (ws) => this.open(ws),
