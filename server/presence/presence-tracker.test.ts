@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PresenceTracker, applyPresenceDiff, type Member, type PresenceDiff } from './presence-tracker.js';
+import { PresenceTracker, type Member, type PresenceDiff } from './presence-tracker.js';
+import { applyPresenceDiff } from '../protocol/presence-sync.js';
 
 const alice: Member = { id: 1, name: 'alice' };
 const bob: Member = { id: 2, name: 'bob' };

@@ -7,10 +7,9 @@
  * snapshot taken right after a mutation plus the diffs that follow always equals the truth.
  */
 
-export interface Member {
-  id: number;
-  name: string;
-}
+import type { Member } from '../protocol/frames.js';
+
+export type { Member };
 
 export interface PresenceDiff {
   room: string;
@@ -88,12 +87,4 @@ export class PresenceTracker {
   roomsOf(connId: number): ReadonlySet<string> {
     return this.connRooms.get(connId)?.rooms ?? new Set();
   }
-}
-
-/** Applies a diff to a member list (what a client does with `presence` frames). Pure. */
-export function applyPresenceDiff(members: readonly Member[], diff: Pick<PresenceDiff, 'joins' | 'leaves'>): Member[] {
-  const byId = new Map(members.map((m) => [m.id, m]));
-  for (const m of diff.leaves) byId.delete(m.id);
-  for (const m of diff.joins) byId.set(m.id, m);
-  return [...byId.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

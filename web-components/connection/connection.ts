@@ -1,0 +1,309 @@
+/**
+ * The tab's one WebSocket to Parley, kept apart from the components.
+ *
+ * It connects, reconnects with exponential backoff and jitter, rejoins every open room with
+ * `since` = the last seq held, keeps sends until they are acknowledged (retrying them with
+ * the same cid after a reconnect, so nothing is sent twice), and holds each room as a
+ * RoomLog. Components read `state` and `room(name)` and listen for `change` events.
+ *
+ * Events (all plain `Event`s; read the state from the connection):
+ *   - `change`: state or any room changed
+ *   - `signedout`: the server closed with 1008 (session ended): the app should show sign-in
+ */
+import { Packr, Unpackr } from 'msgpackr';
+import type { ChatMessage, ClientFrame, Member, ServerFrame } from '../../server/protocol/frames.js';
+import { reconnectDelay } from './backoff.js';
+import {
+  activeTypists,
+  applyJoined,
+  applyMessage,
+  applyOlder,
+  applyPresence,
+  applyTyping,
+  emptyLog,
+  type PendingMessage,
+  type RoomLog,
+} from './room-log.js';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+
+export interface ConnectionOptions {
+  /** ws(s)://host/ws; defaults to this page's origin. */
+  url?: string;
+  /** How long a `typing` notice stays up without another one. */
+  typingShowMs?: number;
+}
+
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({ useRecords: false, int64AsType: 'number' });
+
+/** Retry delay for a send the server could not store (`unavailable`) while still connected. */
+const SEND_RETRY_MS = 2000;
+
+export class Connection extends EventTarget {
+  state: ConnectionState = 'connecting';
+  private ws: WebSocket | undefined;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+  private readonly logs = new Map<string, RoomLog>();
+  /** Rooms the UI has open, with how many views hold each. */
+  private readonly open = new Map<string, number>();
+  private readonly url: string;
+  private readonly typingShowMs: number;
+
+  constructor(opts: ConnectionOptions = {}) {
+    super();
+    this.url = opts.url ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+    this.typingShowMs = opts.typingShowMs ?? 4000;
+    addEventListener('online', this.onOnline);
+    addEventListener('offline', this.onOffline);
+  }
+
+  start(): void {
+    this.stopped = false;
+    if (typeof navigator !== 'undefined' && navigator.onLine === false) return this.setState('offline');
+    this.connect();
+  }
+
+  /** Closes for good (sign-out). */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    removeEventListener('online', this.onOnline);
+    removeEventListener('offline', this.onOffline);
+    this.ws?.close(1000);
+    this.ws = undefined;
+  }
+
+  room(name: string): RoomLog | undefined {
+    return this.logs.get(name);
+  }
+
+  typists(name: string): Member[] {
+    const log = this.logs.get(name);
+    return log ? activeTypists(log, Date.now()) : [];
+  }
+
+  /** Opens a room: joins it now (or on connect) and keeps it joined across reconnects. */
+  openRoom(name: string): void {
+    this.open.set(name, (this.open.get(name) ?? 0) + 1);
+    if (!this.logs.has(name)) this.logs.set(name, emptyLog(name));
+    if (this.open.get(name) === 1) this.join(name);
+  }
+
+  closeRoom(name: string): void {
+    const n = (this.open.get(name) ?? 0) - 1;
+    if (n > 0) return void this.open.set(name, n);
+    this.open.delete(name);
+    const log = this.logs.get(name);
+    if (log) this.logs.set(name, { ...log, joined: false, members: [], typing: [] });
+    this.write({ t: 'leave', room: name });
+    this.changed();
+  }
+
+  /** Queues a message; it shows as pending until acknowledged. */
+  send(room: string, body: string): PendingMessage {
+    const pending: PendingMessage = { cid: crypto.randomUUID(), room, body, state: 'queued', createdAt: Date.now() };
+    this.update(room, (log) => ({ ...log, pending: [...log.pending, pending] }));
+    this.flush(room);
+    return pending;
+  }
+
+  /** Tries a failed send again, with its original cid. */
+  retry(room: string, cid: string): void {
+    this.update(room, (log) => ({ ...log, pending: log.pending.map((p) => (p.cid === cid ? { ...p, state: 'queued', reason: undefined } : p)) }));
+    this.flush(room);
+  }
+
+  discard(room: string, cid: string): void {
+    this.update(room, (log) => ({ ...log, pending: log.pending.filter((p) => p.cid !== cid) }));
+  }
+
+  typing(room: string): void {
+    if (this.logs.get(room)?.joined) this.write({ t: 'typing', room });
+  }
+
+  /** Loads the page of history before the oldest message held. Returns false when there is none. */
+  async loadOlder(room: string, limit = 50): Promise<boolean> {
+    const log = this.logs.get(room);
+    if (!log) return false;
+    const before = log.messages[0]?.seq ?? log.lastSeq + 1;
+    if (before <= 1) return false;
+    const res = await fetch(`/api/rooms/${encodeURIComponent(room)}/messages?before=${before}&limit=${limit}`, { credentials: 'same-origin' });
+    if (!res.ok) return false;
+    const page = (await res.json()) as { messages: ChatMessage[]; more: boolean };
+    this.update(room, (l) => applyOlder(l, page.messages, page.more));
+    return page.messages.length > 0;
+  }
+
+  // --- socket life -------------------------------------------------------------------
+
+  private connect(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    const ws = new WebSocket(this.url);
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      this.attempt = 0;
+      this.setState('connected');
+      for (const room of this.open.keys()) this.join(room);
+    };
+    ws.onmessage = (ev) => {
+      if (this.ws !== ws || !(ev.data instanceof ArrayBuffer)) return;
+      let frame: ServerFrame;
+      try {
+        frame = unpackr.unpack(new Uint8Array(ev.data)) as ServerFrame;
+      } catch {
+        return;
+      }
+      this.receive(frame);
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      for (const [name, log] of this.logs) this.logs.set(name, { ...log, joined: false, typing: [] });
+      // Sends in flight have no answer now; they go again, same cid, after the rejoin.
+      for (const [name, log] of this.logs) {
+        if (log.pending.some((p) => p.state === 'sending')) {
+          this.logs.set(name, { ...log, pending: log.pending.map((p) => (p.state === 'sending' ? { ...p, state: 'queued' as const } : p)) });
+        }
+      }
+      if (ev.code === 1008) {
+        this.stopped = true;
+        this.setState('offline');
+        this.dispatchEvent(new Event('signedout'));
+        return;
+      }
+      this.scheduleReconnect();
+    };
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    if (typeof navigator !== 'undefined' && navigator.onLine === false) return this.setState('offline');
+    this.setState('reconnecting');
+    const delay = reconnectDelay(this.attempt++, Math.random());
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  private onOnline = () => {
+    if (this.stopped || this.ws) return;
+    this.attempt = 0;
+    this.setState('reconnecting');
+    this.connect();
+  };
+
+  private onOffline = () => {
+    if (this.stopped) return;
+    this.setState('offline');
+  };
+
+  private join(room: string): void {
+    const log = this.logs.get(room);
+    if (!log) return;
+    const held = log.messages.length > 0 || log.lastSeq > 0;
+    this.write(held ? { t: 'join', room, since: log.lastSeq } : { t: 'join', room });
+  }
+
+  private write(frame: ClientFrame): boolean {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(packr.pack(frame));
+    return true;
+  }
+
+  /** Sends every queued message of a joined room, oldest first. */
+  private flush(room: string): void {
+    const log = this.logs.get(room);
+    if (!log?.joined) return;
+    const queued = log.pending.filter((p) => p.state === 'queued');
+    if (queued.length === 0) return;
+    for (const p of queued) this.write({ t: 'send', room, body: p.body, cid: p.cid, ref: p.cid });
+    this.update(room, (l) => ({ ...l, pending: l.pending.map((p) => (p.state === 'queued' ? { ...p, state: 'sending' as const } : p)) }));
+  }
+
+  // --- frames from the server ---------------------------------------------------------
+
+  private receive(f: ServerFrame): void {
+    switch (f.t) {
+      case 'joined': {
+        if (!this.open.has(f.room)) return;
+        this.update(f.room, (log) => applyJoined(log, f));
+        this.flush(f.room);
+        return;
+      }
+      case 'msg': {
+        const { t: _t, ...m } = f;
+        let gap = false;
+        this.update(m.room, (log) => {
+          const r = applyMessage(log, m);
+          gap = r.gap;
+          // Our own message coming back settles its pending copy (cids are random UUIDs).
+          return { ...r.log, pending: r.log.pending.filter((p) => p.cid !== m.cid) };
+        });
+        // A hole in seq means something was missed: ask again from the last seq held.
+        if (gap) this.join(m.room);
+        return;
+      }
+      case 'ack':
+        this.update(f.room, (log) => ({ ...log, pending: log.pending.filter((p) => p.cid !== f.cid) }));
+        return;
+      case 'presence':
+        this.update(f.room, (log) => applyPresence(log, f));
+        return;
+      case 'typing':
+        this.update(f.room, (log) => applyTyping(log, f.user, Date.now(), this.typingShowMs));
+        setTimeout(() => this.changed(), this.typingShowMs + 50);
+        return;
+      case 'left':
+        return;
+      case 'error':
+        this.receiveError(f);
+        return;
+    }
+  }
+
+  private receiveError(f: Extract<ServerFrame, { t: 'error' }>): void {
+    const room = f.room;
+    if (!room) return;
+    const ref = typeof f.ref === 'string' ? f.ref : undefined;
+    const pending = ref ? this.logs.get(room)?.pending.find((p) => p.cid === ref) : undefined;
+    if (pending) {
+      if (f.code === 'unavailable' || f.code === 'rate_limited') {
+        // Not stored: it waits and goes again with the same cid.
+        this.setPending(room, ref!, { state: 'queued', reason: f.message });
+        setTimeout(() => this.flush(room), f.retry_after ?? SEND_RETRY_MS);
+      } else {
+        this.setPending(room, ref!, { state: 'failed', reason: f.message });
+      }
+      return;
+    }
+    if (f.code === 'forbidden' || f.code === 'not_found' || f.code === 'invalid' || f.code === 'too_many_rooms') {
+      this.update(room, (log) => ({ ...log, joined: false, error: { code: f.code, message: f.message } }));
+    } else if (f.code === 'unavailable' && this.open.has(room) && !this.logs.get(room)?.joined) {
+      // The join itself failed while the store was down: try again shortly.
+      setTimeout(() => this.join(room), SEND_RETRY_MS);
+    }
+  }
+
+  private setPending(room: string, cid: string, patch: Partial<PendingMessage>): void {
+    this.update(room, (log) => ({ ...log, pending: log.pending.map((p) => (p.cid === cid ? { ...p, ...patch } : p)) }));
+  }
+
+  private update(room: string, fn: (log: RoomLog) => RoomLog): void {
+    this.logs.set(room, fn(this.logs.get(room) ?? emptyLog(room)));
+    this.changed();
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.dispatchEvent(new Event('change'));
+  }
+}
