@@ -145,8 +145,10 @@ export class Connection extends EventTarget {
     const ws = new WebSocket(this.url);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
       if (this.ws !== ws) return;
+      opened = true;
       this.attempt = 0;
       this.setState('connected');
       for (const room of this.open.keys()) this.join(room);
@@ -171,14 +173,24 @@ export class Connection extends EventTarget {
           this.logs.set(name, { ...log, pending: log.pending.map((p) => (p.state === 'sending' ? { ...p, state: 'queued' as const } : p)) });
         }
       }
-      if (ev.code === 1008) {
-        this.stopped = true;
-        this.setState('offline');
-        this.dispatchEvent(new Event('signedout'));
-        return;
+      if (ev.code === 1008) return this.signedOut();
+      if (!opened) {
+        // A refused upgrade looks like any network failure from here; a 401 from the API
+        // tells the two apart, and a dead session must not be retried forever.
+        void fetch('/api/me', { credentials: 'same-origin' }).then(
+          (r) => (r.status === 401 ? this.signedOut() : undefined),
+          () => {},
+        );
       }
       this.scheduleReconnect();
     };
+  }
+
+  private signedOut(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.setState('offline');
+    this.dispatchEvent(new Event('signedout'));
   }
 
   private scheduleReconnect(): void {

@@ -86,9 +86,18 @@ export function applyMessage(log: RoomLog, m: ChatMessage): { log: RoomLog; gap:
   return { log: { ...log, messages, lastSeq, typing }, gap: m.seq > lastSeq };
 }
 
-/** Older messages from the HTTP history, prepended. */
+/**
+ * Older messages from the HTTP history, prepended. A page that no longer reaches the oldest
+ * message held (a truncated rejoin moved the window while it loaded) is dropped rather than
+ * leaving a hole, and a page from inside the window does not change `hasOlder`.
+ */
 export function applyOlder(log: RoomLog, older: ChatMessage[], more: boolean): RoomLog {
-  return { ...log, messages: mergeMessages(log.messages, older), hasOlder: more };
+  const first = log.messages[0];
+  const last = older[older.length - 1];
+  if (first && last && last.seq < first.seq - 1) return log;
+  const messages = mergeMessages(log.messages, older);
+  const hasOlder = first && older[0] && older[0].seq >= first.seq ? log.hasOlder : more;
+  return { ...log, messages, hasOlder, lastSeq: contiguousSeq(messages, log.lastSeq) };
 }
 
 export function applyPresence(log: RoomLog, diff: { joins: Member[]; leaves: Member[] }): RoomLog {
