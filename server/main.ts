@@ -3,6 +3,7 @@
  * The only place that decides which implementations are wired together.
  */
 import { fileURLToPath } from 'node:url';
+import type { TemplatedApp } from 'uws-current';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -97,7 +98,9 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
     onError: (err) => log.error({ err }, 'http bridge error'),
   });
 
-  const listenSocket = await new Promise<unknown>((resolve) => server.listen(config.host, config.port, resolve));
+  // Exclusive: without it uSockets sets SO_REUSEPORT, and a second Parley started on the same
+  // port would silently share the connections. SO_REUSEADDR (restart right after a stop) stays.
+  const listenSocket = await new Promise<unknown>((resolve) => listenExclusive(server, config.host, config.port, resolve));
   if (!listenSocket) {
     await orm.close();
     await embeddedDb?.stop();
@@ -123,6 +126,14 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
         log.info('Parley stopped');
       })()),
   };
+}
+
+/** uWS takes (host, port, options, cb); its type declarations only list (port, options, cb). */
+type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: unknown) => void) => unknown;
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+
+function listenExclusive(app: TemplatedApp, host: string, port: number, cb: (socket: unknown) => void): void {
+  (app.listen as unknown as ListenWithOptions).call(app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, cb);
 }
 
 async function main(): Promise<void> {

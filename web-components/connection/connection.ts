@@ -173,6 +173,8 @@ export class Connection extends EventTarget {
           this.logs.set(name, { ...log, pending: log.pending.map((p) => (p.state === 'sending' ? { ...p, state: 'queued' as const } : p)) });
         }
       }
+      // The state may stay the same (already offline), but the rooms changed: let views redraw.
+      this.changed();
       if (ev.code === 1008) return this.signedOut();
       if (!opened) {
         // A refused upgrade looks like any network failure from here; a 401 from the API
@@ -202,7 +204,12 @@ export class Connection extends EventTarget {
   }
 
   private onOnline = () => {
-    if (this.stopped || this.ws) return;
+    if (this.stopped) return;
+    if (this.ws) {
+      // The socket outlived the outage (browsers often keep it open): it works as it is.
+      if (this.ws.readyState === WebSocket.OPEN) this.setState('connected');
+      return;
+    }
     this.attempt = 0;
     this.setState('reconnecting');
     this.connect();
@@ -278,9 +285,11 @@ export class Connection extends EventTarget {
   }
 
   private receiveError(f: Extract<ServerFrame, { t: 'error' }>): void {
-    const room = f.room;
-    if (!room) return;
     const ref = typeof f.ref === 'string' ? f.ref : undefined;
+    // A send refused by frame validation (e.g. a body out of bounds) is answered with its ref
+    // but without a room: find the send by its cid, or it would show "sending" for ever.
+    const room = f.room ?? (ref ? this.roomOfPending(ref) : undefined);
+    if (!room) return;
     const pending = ref ? this.logs.get(room)?.pending.find((p) => p.cid === ref) : undefined;
     if (pending) {
       if (f.code === 'unavailable' || f.code === 'rate_limited') {
@@ -298,6 +307,11 @@ export class Connection extends EventTarget {
       // The join itself failed while the store was down: try again shortly.
       setTimeout(() => this.join(room), SEND_RETRY_MS);
     }
+  }
+
+  private roomOfPending(cid: string): string | undefined {
+    for (const [name, log] of this.logs) if (log.pending.some((p) => p.cid === cid)) return name;
+    return undefined;
   }
 
   private setPending(room: string, cid: string, patch: Partial<PendingMessage>): void {

@@ -1,0 +1,56 @@
+/** The HTTP endpoints the browser uses, typed as the contract describes them. */
+import type { Member } from '../../server/protocol/frames.js';
+import { requestJson } from './http.js';
+
+export type User = Member;
+
+export interface RoomSummary {
+  name: string;
+  kind: 'public' | 'direct';
+  topic: string | null;
+  online: number;
+  lastSeq: number;
+  lastAt: number | null;
+  /** The other member of a direct room. */
+  with?: Member;
+}
+
+export interface Contact {
+  id: number;
+  name: string;
+  online: boolean;
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export async function currentUser(): Promise<User> {
+  return (await requestJson<{ user: User }>('GET', '/api/me')).user;
+}
+
+export async function signUp(c: Credentials): Promise<User> {
+  return (await requestJson<{ user: User }>('POST', '/api/auth/signup', c)).user;
+}
+
+export async function signIn(c: Credentials): Promise<User> {
+  return (await requestJson<{ user: User }>('POST', '/api/auth/login', c)).user;
+}
+
+export async function signOut(): Promise<void> {
+  await requestJson<void>('POST', '/api/auth/logout');
+}
+
+export async function listRooms(): Promise<RoomSummary[]> {
+  return (await requestJson<{ rooms: RoomSummary[] }>('GET', '/api/rooms')).rooms;
+}
+
+export async function listUsers(): Promise<Contact[]> {
+  return (await requestJson<{ users: Contact[] }>('GET', '/api/users')).users;
+}
+
+/** The direct room with `username`, created on first use. */
+export async function openDirect(username: string): Promise<RoomSummary> {
+  return (await requestJson<{ room: RoomSummary }>('POST', '/api/dms', { user: username })).room;
+}

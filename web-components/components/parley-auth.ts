@@ -1,0 +1,195 @@
+/**
+ * Sign in and sign up: one form, two modes. The API's error message is shown under the form;
+ * rules the browser can check (name shape, password length) are checked before sending.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { HttpError } from '../api/http.js';
+import { signIn, signUp, type Credentials } from '../api/parley-api.js';
+import { PASSWORD_MAX, PASSWORD_MIN, USERNAME } from '../../server/protocol/names.js';
+import { emit } from '../events.js';
+import { controls } from './shared-styles.js';
+
+type Mode = 'signin' | 'signup';
+
+/** What the browser can tell before asking the server; sign-in only needs something typed. */
+function localProblem(mode: Mode, c: Credentials): string | undefined {
+  if (!c.username || !c.password) return 'Enter a username and a password.';
+  if (mode === 'signin') return undefined;
+  if (!USERNAME.test(c.username.toLowerCase())) return 'Usernames are 3 to 32 letters, digits or underscores.';
+  if (c.password.length < PASSWORD_MIN || c.password.length > PASSWORD_MAX) {
+    return `Passwords are ${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`;
+  }
+  return undefined;
+}
+
+export class ParleyAuth extends LitElement {
+  static properties = {
+    mode: { state: true },
+    error: { state: true },
+    busy: { state: true },
+  };
+  declare mode: Mode;
+  declare error: string;
+  declare busy: boolean;
+
+  static styles = [
+    controls,
+    css`
+      :host {
+        display: grid;
+        place-items: center;
+        min-height: 100%;
+        padding: 1.5rem 1rem;
+      }
+      .card {
+        width: min(100%, 24rem);
+        padding: 2rem 1.75rem;
+        border: 1px solid var(--parley-border);
+        border-radius: var(--parley-radius);
+        background: var(--parley-surface);
+        box-shadow: var(--parley-shadow);
+      }
+      .brand {
+        margin: 0 0 0.25rem;
+        font-size: 1.6rem;
+        font-weight: 750;
+        letter-spacing: -0.02em;
+        color: var(--parley-accent);
+      }
+      h1 {
+        margin: 0 0 1.5rem;
+        font-size: 1.05rem;
+        font-weight: 500;
+        color: var(--parley-muted);
+      }
+      form {
+        display: grid;
+        gap: 1rem;
+      }
+      .group {
+        display: grid;
+        gap: 0.3rem;
+      }
+      label {
+        font-weight: 600;
+        font-size: 0.9rem;
+      }
+      .hint {
+        font-weight: 400;
+        font-size: 0.8125rem;
+        color: var(--parley-muted);
+      }
+      .error-text {
+        margin: 0;
+        padding: 0.55rem 0.75rem;
+        border-radius: var(--parley-radius-small);
+        background: var(--parley-danger-soft);
+      }
+      .submit {
+        width: 100%;
+        min-height: 2.6rem;
+      }
+      .switch {
+        margin: 1.25rem 0 0;
+        text-align: center;
+        color: var(--parley-muted);
+        font-size: 0.9rem;
+      }
+      .link-button {
+        border: 0;
+        padding: 0.2rem;
+        background: none;
+        color: var(--parley-link);
+        font-weight: 600;
+        text-decoration: underline;
+        cursor: pointer;
+      }
+    `,
+  ];
+
+  constructor() {
+    super();
+    this.mode = 'signin';
+    this.error = '';
+    this.busy = false;
+  }
+
+  render() {
+    const signingUp = this.mode === 'signup';
+    return html`<div class="card" part="card">
+      <p class="brand" aria-hidden="true">Parley</p>
+      <h1>${signingUp ? 'Create your Parley account' : 'Welcome back to Parley'}</h1>
+      <form @submit=${this.submit} novalidate>
+        <div class="group">
+          <label for="username">Username</label>
+          <input
+            id="username"
+            class="field"
+            name="username"
+            autocomplete="username"
+            autocapitalize="none"
+            spellcheck="false"
+            required
+            aria-describedby=${signingUp ? 'username-hint' : nothing}
+            aria-invalid=${this.error ? 'true' : 'false'}
+          />
+          ${signingUp ? html`<span class="hint" id="username-hint">3–32 letters, digits or underscores.</span>` : nothing}
+        </div>
+        <div class="group">
+          <label for="password">Password</label>
+          <input
+            id="password"
+            class="field"
+            name="password"
+            type="password"
+            autocomplete=${signingUp ? 'new-password' : 'current-password'}
+            required
+            aria-describedby=${signingUp ? 'password-hint' : nothing}
+            aria-invalid=${this.error ? 'true' : 'false'}
+          />
+          ${signingUp ? html`<span class="hint" id="password-hint">At least ${PASSWORD_MIN} characters.</span>` : nothing}
+        </div>
+        ${this.error ? html`<p class="error-text" role="alert">${this.error}</p>` : nothing}
+        <button class="button submit" type="submit" ?disabled=${this.busy}>${signingUp ? 'Sign up' : 'Sign in'}</button>
+      </form>
+      <p class="switch">
+        ${signingUp ? 'Already registered?' : 'New to Parley?'}
+        <button class="link-button" type="button" @click=${this.toggle}>
+          ${signingUp ? 'Use an existing account' : 'Create an account'}
+        </button>
+      </p>
+    </div>`;
+  }
+
+  private toggle(): void {
+    this.mode = this.mode === 'signin' ? 'signup' : 'signin';
+    this.error = '';
+  }
+
+  private async submit(ev: SubmitEvent): Promise<void> {
+    ev.preventDefault();
+    if (this.busy) return;
+    const data = new FormData(ev.target as HTMLFormElement);
+    const creds: Credentials = { username: String(data.get('username') ?? '').trim(), password: String(data.get('password') ?? '') };
+    const problem = localProblem(this.mode, creds);
+    if (problem) return void (this.error = problem);
+    this.busy = true;
+    this.error = '';
+    try {
+      const user = await (this.mode === 'signup' ? signUp(creds) : signIn(creds));
+      emit(this, 'parley-signed-in', { user });
+    } catch (e) {
+      this.error = e instanceof HttpError ? e.message : 'Something went wrong. Try again.';
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+customElements.define('parley-auth', ParleyAuth);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-auth': ParleyAuth;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Where a message is written. Enter sends, Shift+Enter starts a new line; while there is no
+ * way to send (offline, no access) the field is disabled and says why.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import { emit } from '../events.js';
+import { controls, srOnly } from './shared-styles.js';
+
+/** The contract's body limit, in characters (code points). */
+export const BODY_MAX = 4000;
+const SHOW_COUNT_FROM = 3500;
+
+export class ParleyComposer extends LitElement {
+  static properties = {
+    disabledReason: {},
+    notice: {},
+    placeholder: {},
+    length: { state: true },
+  };
+  /** When set, sending is impossible and this says why. */
+  declare disabledReason: string;
+  /** A remark that does not stop sending (e.g. "messages will go when reconnected"). */
+  declare notice: string;
+  declare placeholder: string;
+  declare length: number;
+
+  static styles = [
+    controls,
+    srOnly,
+    css`
+      :host {
+        display: block;
+        padding: 0 1.25rem 1rem;
+      }
+      form {
+        display: flex;
+        align-items: flex-end;
+        gap: 0.5rem;
+        padding: 0.4rem;
+        border: 1px solid var(--parley-border);
+        border-radius: var(--parley-radius);
+        background: var(--parley-surface);
+      }
+      form:focus-within {
+        border-color: var(--parley-focus);
+        box-shadow: 0 0 0 1px var(--parley-focus);
+      }
+      textarea {
+        flex: 1;
+        min-width: 0;
+        min-height: 2.25rem;
+        max-height: 10rem;
+        padding: 0.45rem 0.5rem;
+        border: 0;
+        background: transparent;
+        resize: none;
+        field-sizing: content;
+        line-height: 1.4;
+      }
+      textarea:focus-visible {
+        outline: none;
+      }
+      textarea::placeholder {
+        /* field-sizing grows the field to fit the placeholder too: keep it to one line. */
+        white-space: nowrap;
+        overflow: hidden;
+        text-overflow: ellipsis;
+      }
+      textarea:disabled {
+        cursor: not-allowed;
+      }
+      .below[hidden] {
+        display: none;
+      }
+      .below {
+        display: flex;
+        justify-content: space-between;
+        gap: 1rem;
+        min-height: 1.2rem;
+        margin-top: 0.3rem;
+        font-size: 0.8125rem;
+        color: var(--parley-muted);
+      }
+      .reason {
+        color: var(--parley-danger);
+        font-weight: 600;
+      }
+      .over {
+        color: var(--parley-danger);
+      }
+      @media (max-width: 700px) {
+        :host {
+          padding: 0 0.5rem 0.5rem;
+        }
+        .below {
+          padding-inline: 0.25rem;
+        }
+      }
+    `,
+  ];
+
+  constructor() {
+    super();
+    this.disabledReason = '';
+    this.notice = '';
+    this.placeholder = 'Write a message';
+    this.length = 0;
+  }
+
+  private get field(): HTMLTextAreaElement {
+    return this.renderRoot.querySelector('textarea')!;
+  }
+
+  override focus(options?: FocusOptions): void {
+    this.field?.focus(options);
+  }
+
+  render() {
+    const disabled = Boolean(this.disabledReason);
+    const over = this.length > BODY_MAX;
+    return html`
+      <form @submit=${this.submit}>
+        <label class="sr-only" for="message">Message</label>
+        <textarea
+          id="message"
+          part="textarea"
+          rows="1"
+          placeholder=${this.placeholder}
+          ?disabled=${disabled}
+          aria-describedby="composer-state"
+          aria-invalid=${over ? 'true' : 'false'}
+          @keydown=${this.keydown}
+          @input=${this.input}
+        ></textarea>
+        <button class="button" type="submit" ?disabled=${disabled || over}>Send</button>
+      </form>
+      <div class="below" id="composer-state" ?hidden=${!disabled && !this.notice && this.length < SHOW_COUNT_FROM}>
+        ${disabled ? html`<span class="reason">${this.disabledReason}</span>` : html`<span>${this.notice}</span>`}
+        ${this.length >= SHOW_COUNT_FROM ? html`<span class=${over ? 'over' : nothing}>${this.length} / ${BODY_MAX}</span>` : nothing}
+      </div>
+    `;
+  }
+
+  private keydown(ev: KeyboardEvent): void {
+    // isComposing: Enter confirms an IME candidate, it does not send.
+    if (ev.key !== 'Enter' || ev.shiftKey || ev.isComposing) return;
+    ev.preventDefault();
+    this.send();
+  }
+
+  private input(): void {
+    this.length = [...this.field.value].length;
+    if (this.field.value.trim()) emit(this, 'parley-typing', null);
+  }
+
+  private submit(ev: SubmitEvent): void {
+    ev.preventDefault();
+    this.send();
+  }
+
+  private send(): void {
+    const field = this.field;
+    const body = field.value;
+    if (this.disabledReason || !body.trim() || [...body].length > BODY_MAX) return;
+    emit(this, 'parley-send', { body });
+    field.value = '';
+    this.length = 0;
+  }
+}
+
+customElements.define('parley-composer', ParleyComposer);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-composer': ParleyComposer;
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The room directory: a field to join or create a room by name, the public rooms with how
+ * many people are in each now, and the reader's direct conversations named by the other person.
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import type { RoomSummary } from '../api/parley-api.js';
+import { ROOM_NAME } from '../../server/protocol/names.js';
+import { roomPath } from '../app/router.js';
+import { emit } from '../events.js';
+import { avatarHue, initials } from '../format/avatar.js';
+import { sidebarList } from './list-styles.js';
+
+export class ParleyRooms extends LitElement {
+  static properties = {
+    rooms: { attribute: false },
+    current: {},
+    loadError: { attribute: false },
+    joinError: { state: true },
+  };
+  declare rooms: RoomSummary[] | undefined;
+  /** The room on screen, marked in the list. */
+  declare current: string | undefined;
+  declare loadError: string | undefined;
+  declare joinError: string;
+
+  static styles = [
+    ...sidebarList,
+    css`
+      :host {
+        display: grid;
+        grid-template-columns: minmax(0, 1fr);
+        gap: 1.25rem;
+      }
+      form {
+        display: grid;
+        grid-template-columns: 1fr auto;
+        gap: 0.3rem 0.4rem;
+        padding: 0 0.75rem;
+      }
+      form label {
+        grid-column: 1 / -1;
+        font-size: 0.8125rem;
+        font-weight: 600;
+        color: var(--parley-muted);
+      }
+      form .error-text {
+        grid-column: 1 / -1;
+        margin: 0;
+      }
+      .hash {
+        width: 1.5rem;
+        text-align: center;
+        color: var(--parley-muted);
+        font-weight: 600;
+      }
+      .online {
+        display: inline-flex;
+        align-items: center;
+        gap: 0.3rem;
+        font-size: 0.8125rem;
+        color: var(--parley-muted);
+        font-variant-numeric: tabular-nums;
+      }
+      .online::before {
+        content: '';
+        width: 0.45rem;
+        height: 0.45rem;
+        border-radius: 50%;
+        background: var(--parley-online);
+      }
+      .item {
+        --avatar-size: 1.5rem;
+      }
+    `,
+  ];
+
+  constructor() {
+    super();
+    this.rooms = undefined;
+    this.current = undefined;
+    this.loadError = undefined;
+    this.joinError = '';
+  }
+
+  render() {
+    const rooms = this.rooms ?? [];
+    const publicRooms = rooms.filter((r) => r.kind === 'public').sort((a, b) => a.name.localeCompare(b.name));
+    const direct = rooms.filter((r) => r.kind === 'direct').sort((a, b) => (b.lastAt ?? 0) - (a.lastAt ?? 0));
+    return html`
+      <form @submit=${this.join} novalidate>
+        <label for="room-name">Room name</label>
+        <input
+          id="room-name"
+          class="field"
+          name="room"
+          placeholder="e.g. general"
+          autocomplete="off"
+          autocapitalize="none"
+          spellcheck="false"
+          maxlength="64"
+          aria-invalid=${this.joinError ? 'true' : 'false'}
+          aria-describedby=${this.joinError ? 'join-error' : nothing}
+          @input=${() => (this.joinError = '')}
+        />
+        <button class="button" type="submit">Join</button>
+        ${this.joinError ? html`<p class="error-text" id="join-error" role="alert">${this.joinError}</p>` : nothing}
+      </form>
+      <section aria-labelledby="rooms-heading">
+        <h2 id="rooms-heading">Rooms</h2>
+        ${this.loadError ? html`<p class="empty error-text">${this.loadError}</p>` : nothing}
+        ${this.rooms && publicRooms.length === 0 ? html`<p class="empty">No rooms yet. Name one above to create it.</p>` : nothing}
+        <ul>
+          ${publicRooms.map(
+            (r) => html`<li>
+              <a class="item" href=${roomPath(r.name)} aria-current=${r.name === this.current ? 'page' : nothing}>
+                <span class="hash" aria-hidden="true">#</span>
+                <span class="name">${r.name}</span>
+                ${r.online > 0 ? html`<span class="online" title="${r.online} online">${r.online}<span class="sr-only"> online</span></span>` : nothing}
+              </a>
+            </li>`,
+          )}
+        </ul>
+      </section>
+      ${direct.length > 0
+        ? html`<section aria-labelledby="direct-heading">
+            <h2 id="direct-heading">Direct messages</h2>
+            <ul>
+              ${direct.map((r) => {
+                const who = r.with?.name ?? r.name;
+                return html`<li>
+                  <a class="item" href=${roomPath(r.name)} aria-current=${r.name === this.current ? 'page' : nothing}>
+                    <span class="avatar" style="--hue: ${avatarHue(who)}" aria-hidden="true">${initials(who)}</span>
+                    <span class="name">${who}</span>
+                  </a>
+                </li>`;
+              })}
+            </ul>
+          </section>`
+        : nothing}
+    `;
+  }
+
+  private join(ev: SubmitEvent): void {
+    ev.preventDefault();
+    const form = ev.target as HTMLFormElement;
+    const input = form.elements.namedItem('room') as HTMLInputElement;
+    const name = input.value.trim().toLowerCase();
+    if (!ROOM_NAME.test(name)) {
+      this.joinError = 'Room names start with a letter or digit, then up to 63 letters, digits, - or _.';
+      return;
+    }
+    if (name.startsWith('dm-')) {
+      this.joinError = 'Names starting with "dm-" are kept for direct messages.';
+      return;
+    }
+    this.joinError = '';
+    input.value = '';
+    emit(this, 'parley-navigate', { path: roomPath(name) });
+  }
+}
+
+customElements.define('parley-rooms', ParleyRooms);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-rooms': ParleyRooms;
+  }
+}

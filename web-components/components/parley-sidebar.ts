@@ -1,0 +1,108 @@
+/** The navigation column: rooms, people, and who is signed in with the way out. */
+import { LitElement, css, html } from 'lit';
+import type { Contact, RoomSummary, User } from '../api/parley-api.js';
+import { emit } from '../events.js';
+import { avatarHue, initials } from '../format/avatar.js';
+import { avatar, controls } from './shared-styles.js';
+import './parley-rooms.js';
+import './parley-contacts.js';
+
+export class ParleySidebar extends LitElement {
+  static properties = {
+    me: { attribute: false },
+    rooms: { attribute: false },
+    contacts: { attribute: false },
+    current: {},
+    roomsError: { attribute: false },
+    contactsError: { attribute: false },
+  };
+  declare me: User;
+  declare rooms: RoomSummary[] | undefined;
+  declare contacts: Contact[] | undefined;
+  declare current: string | undefined;
+  declare roomsError: string | undefined;
+  declare contactsError: string | undefined;
+
+  static styles = [
+    controls,
+    avatar,
+    css`
+      :host {
+        display: flex;
+        flex-direction: column;
+        min-height: 0;
+        background: var(--parley-sidebar);
+      }
+      nav {
+        flex: 1;
+        min-height: 0;
+        overflow-y: auto;
+        overflow-x: hidden;
+        display: grid;
+        grid-template-columns: minmax(0, 1fr);
+        align-content: start;
+        gap: 1.5rem;
+        padding: 1rem 0.5rem;
+      }
+      footer {
+        display: flex;
+        align-items: center;
+        gap: 0.6rem;
+        padding: 0.75rem 1rem;
+        border-top: 1px solid var(--parley-border);
+        --avatar-size: 2rem;
+      }
+      .me {
+        flex: 1;
+        min-width: 0;
+        display: grid;
+        line-height: 1.2;
+      }
+      .me strong {
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .me span {
+        font-size: 0.8125rem;
+        color: var(--parley-muted);
+      }
+      .button.quiet {
+        min-height: 2rem;
+        padding: 0.3rem 0.7rem;
+        font-size: 0.875rem;
+      }
+    `,
+  ];
+
+  constructor() {
+    super();
+    this.rooms = undefined;
+    this.contacts = undefined;
+    this.current = undefined;
+    this.roomsError = undefined;
+    this.contactsError = undefined;
+  }
+
+  render() {
+    return html`
+      <nav aria-label="Rooms and people" part="nav">
+        <parley-rooms .rooms=${this.rooms} .current=${this.current} .loadError=${this.roomsError}></parley-rooms>
+        <parley-contacts .contacts=${this.contacts} .me=${this.me} .loadError=${this.contactsError}></parley-contacts>
+      </nav>
+      <footer part="footer">
+        <span class="avatar" style="--hue: ${avatarHue(this.me.name)}" aria-hidden="true">${initials(this.me.name)}</span>
+        <span class="me"><strong>${this.me.name}</strong><span>Signed in</span></span>
+        <button class="button quiet" type="button" @click=${() => emit(this, 'parley-sign-out', null)}>Sign out</button>
+      </footer>
+    `;
+  }
+}
+
+customElements.define('parley-sidebar', ParleySidebar);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-sidebar': ParleySidebar;
+  }
+}
