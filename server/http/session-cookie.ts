@@ -6,8 +6,18 @@ import { sealData, unsealData } from 'iron-session';
 
 export const COOKIE_NAME = 'parley_session';
 const MAX_AGE_S = 30 * 24 * 3600;
+/**
+ * Unsealing costs a key derivation and an HMAC (~0.3 ms, the largest cost of a message post
+ * in a CPU profile), yet a browser sends the same seal on every request. A verified seal maps
+ * to its id for a few minutes; the seal's own 30-day expiry is far beyond that, and
+ * revocation is decided by the sessions table, not by the seal.
+ */
+const UNSEALED_TTL_MS = 5 * 60_000;
+const UNSEALED_MAX = 10_000;
 
 export class SessionCookie {
+  private unsealed = new Map<string, { sid: string; until: number }>();
+
   constructor(
     private secret: string,
     private secure: boolean,
@@ -31,9 +41,15 @@ export class SessionCookie {
       .find((p) => p.startsWith(`${COOKIE_NAME}=`))
       ?.slice(COOKIE_NAME.length + 1);
     if (!raw) return undefined;
+    const now = Date.now();
+    const hit = this.unsealed.get(raw);
+    if (hit && hit.until > now) return hit.sid;
     try {
       const data = await unsealData<{ sid?: unknown }>(decodeURIComponent(raw), { password: this.secret, ttl: MAX_AGE_S });
-      return typeof data.sid === 'string' && data.sid.length > 0 ? data.sid : undefined;
+      if (typeof data.sid !== 'string' || data.sid.length === 0) return undefined;
+      if (this.unsealed.size >= UNSEALED_MAX) this.unsealed.clear();
+      this.unsealed.set(raw, { sid: data.sid, until: now + UNSEALED_TTL_MS });
+      return data.sid;
     } catch {
       return undefined;
     }
