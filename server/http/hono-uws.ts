@@ -60,6 +60,28 @@ function respondTooLarge(x: Exchange): void {
   });
 }
 
+/**
+ * Reads a body of declared length into one buffer before the handler runs. Almost every API
+ * request has a small JSON body with a Content-Length, and a Request built on bytes is far
+ * cheaper than one built on a stream (a CPU profile of message posts showed the stream and
+ * its Request as a third of the bridge's cost).
+ */
+function collectBody(x: Exchange, length: number, done: (bytes: Uint8Array<ArrayBuffer>) => void): void {
+  const bytes = new Uint8Array(length);
+  let received = 0;
+  x.res.onData((chunk, isLast) => {
+    if (x.responded) return;
+    if (received + chunk.byteLength > length) {
+      respondTooLarge(x);
+      return;
+    }
+    // uWS reuses the chunk's memory after this callback: copy now.
+    bytes.set(new Uint8Array(chunk), received);
+    received += chunk.byteLength;
+    if (isLast) done(received === length ? bytes : bytes.subarray(0, received));
+  });
+}
+
 /** Turns uWS body chunks into a ReadableStream with a byte cap. */
 function bodyStream(x: Exchange, limit: number): ReadableStream<Uint8Array> {
   let received = 0;
@@ -200,23 +222,21 @@ export function serveFetch(app: TemplatedApp, pattern: string, handler: FetchHan
       respondTooLarge(x);
       return;
     }
-    let request: Request;
-    try {
-      request = new Request(url, {
-        method,
-        headers,
-        body: hasBody ? bodyStream(x, opts.maxBodyBytes) : undefined,
-        signal: x.abort.signal,
-        // Required by Node's fetch for streamed request bodies.
-        duplex: 'half',
-      } as RequestInit);
-    } catch (err) {
-      opts.onError?.(err);
-      res.cork(() => res.writeStatus('400 Bad Request').end());
-      x.responded = true;
-      return;
-    }
-
+    const dispatch = (body: BodyInit | undefined, streamed: boolean) => {
+      let request: Request;
+      try {
+        // No `signal`: nothing downstream listens to one, and linking it costs more than the
+        // rest of the Request. Our own AbortController still ends the body stream.
+        request = new Request(url, { method, headers, body, ...(streamed ? { duplex: 'half' } : {}) } as RequestInit);
+      } catch (err) {
+        opts.onError?.(err);
+        res.cork(() => res.writeStatus('400 Bad Request').end());
+        x.responded = true;
+        return;
+      }
+      run(request);
+    };
+    const run = (request: Request) =>
     Promise.resolve()
       .then(() => handler(request, { remoteAddress }))
       .then((response) => writeResponse(x, response, method === 'HEAD'))
@@ -238,5 +258,10 @@ export function serveFetch(app: TemplatedApp, pattern: string, handler: FetchHan
           res.close();
         }
       });
+
+    if (!hasBody || (headers.has('content-length') && declared === 0)) dispatch(undefined, false);
+    else if (headers.has('content-length')) collectBody(x, declared, (bytes) => dispatch(bytes, false));
+    // Without a length (chunked), the body streams in as it arrives.
+    else dispatch(bodyStream(x, opts.maxBodyBytes), true);
   });
 }
