@@ -1,0 +1,121 @@
+/**
+ * Connection scale: N idle authenticated WebSocket connections to a fresh Parley. Reports
+ * how long opening them all took and the server's memory per connection (growth of its
+ * RSS from before the first to after the last, divided by N).
+ *
+ * Users are signed up N / CONNECTIONS_PER_USER at a time (100 connections per user here:
+ * signup costs an argon2 hash, and the per-user limit is a Parley setting, raised for the
+ * test and said so). Both processes need N file descriptors and more: Node raises its soft
+ * limit to the hard limit by itself; when the hard limit is too low, the processes are
+ * started under `prlimit`, which needs the privilege to raise it.
+ *
+ *   npm run bench -- --servers none --connections 10000      (from run.ts)
+ *   node --import tsx bench/connection-scale.ts [--connections 10000]
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { signUpUsers } from './accounts.js';
+import { detectPinning, LOAD_CORE, pinSelf, type Pinning } from './cpu-pinning.js';
+import type { Progress } from './fan-out.js';
+import { LoadProcess } from './load-process.js';
+import type { FromSubscribers, SubscriberSpec, ToSubscribers } from './load-messages.js';
+import { openFilesHardLimit, rssBytes } from './proc-stats.js';
+import { startServer, type ServerUnderTest } from './server-process.js';
+
+export const CONNECTIONS_PER_USER = 100;
+/** Time given to the server after connecting (or before) so its RSS settles. */
+const SETTLE_MS = 1000;
+
+export interface ConnectionScaleResult {
+  connections: number;
+  opened: number;
+  failures: string[];
+  users: number;
+  signupSeconds: number;
+  connectSeconds: number;
+  rssBeforeBytes: number | undefined;
+  rssAfterBytes: number | undefined;
+  bytesPerConnection: number | undefined;
+  fileLimit: string;
+}
+
+/** A command prefix that gives a process `need` open files, or none when the hard limit allows. */
+function fileLimitPrefix(need: number): { prefix: string[]; note: string } {
+  const hard = openFilesHardLimit();
+  if (hard === undefined || hard >= need) return { prefix: [], note: `hard limit ${hard ?? 'unknown'} (Node raises its soft limit to it)` };
+  const probe = spawnSync('prlimit', [`--nofile=${need}:${need}`, 'true'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(`connection scale: ${need} open files needed per process, the hard limit is ${hard} and cannot be raised here (prlimit); raise it (ulimit -Hn) or pass a smaller --connections`);
+  }
+  return { prefix: ['prlimit', `--nofile=${need}:${need}`], note: `raised to ${need} with prlimit` };
+}
+
+/** Something the caller stops if the run is interrupted. */
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/** `running`: the processes started here are in it while they run (for the caller's Ctrl-C). */
+export async function runConnectionScale(connections: number, pinning: Pinning, progress: Progress, running = new Set<Stoppable>()): Promise<ConnectionScaleResult> {
+  const { prefix, note } = fileLimitPrefix(connections + 1024);
+  const users = Math.ceil(connections / CONNECTIONS_PER_USER);
+  let server: ServerUnderTest | undefined;
+  let subscribers: LoadProcess<ToSubscribers, FromSubscribers> | undefined;
+  try {
+    progress.status(`connection scale: starting Parley`);
+    server = await startServer('parley', pinning, { CONNECTIONS_PER_USER: String(CONNECTIONS_PER_USER) }, prefix);
+    running.add(server);
+    subscribers = LoadProcess.start<ToSubscribers, FromSubscribers>('bench/subscribers.ts', pinning, {}, prefix);
+    running.add(subscribers);
+    progress.status(`connection scale: signing up ${users} users`);
+    const t0 = performance.now();
+    const cookies = await signUpUsers(server.url, 'idle', users);
+    const signupSeconds = (performance.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const rssBeforeBytes = rssBytes(server.pid);
+
+    progress.status(`connection scale: opening ${connections.toLocaleString('en-US')} idle connections`);
+    const specs: SubscriberSpec[] = Array.from({ length: connections }, (_, i) => ({ cookie: cookies[i % users] }));
+    const opened = await subscribers.request({ type: 'open', kind: 'parley', url: server.url, connections: specs, sampleEvery: 1, concurrency: 100 }, 'opened', 600_000);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const rssAfterBytes = rssBytes(server.pid);
+    const result: ConnectionScaleResult = {
+      connections,
+      opened: opened.opened,
+      failures: opened.failures,
+      users,
+      signupSeconds,
+      connectSeconds: opened.ms / 1000,
+      rssBeforeBytes,
+      rssAfterBytes,
+      bytesPerConnection: rssBeforeBytes !== undefined && rssAfterBytes !== undefined && opened.opened > 0 ? (rssAfterBytes - rssBeforeBytes) / opened.opened : undefined,
+      fileLimit: note,
+    };
+    progress.log(
+      `connection scale: ${opened.opened.toLocaleString('en-US')} of ${connections.toLocaleString('en-US')} idle connections in ${result.connectSeconds.toFixed(1)} s; ` +
+        `server RSS ${mb(rssBeforeBytes)} -> ${mb(rssAfterBytes)} MB, ${result.bytesPerConnection === undefined ? '?' : (result.bytesPerConnection / 1024).toFixed(2)} KB per connection`,
+    );
+    await subscribers.request({ type: 'close' }, 'closed', 60_000);
+    return result;
+  } finally {
+    await subscribers?.stop();
+    await server?.stop();
+    if (subscribers) running.delete(subscribers);
+    if (server) running.delete(server);
+  }
+}
+
+function mb(bytes: number | undefined): string {
+  return bytes === undefined ? '?' : (bytes / 1024 / 1024).toFixed(1);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({ options: { connections: { type: 'string', default: '10000' } } });
+  const pinning = detectPinning();
+  pinSelf(pinning, LOAD_CORE);
+  console.log(pinning.description);
+  const progress: Progress = { status: (t) => console.log(t), log: (t) => console.log(t) };
+  const result = await runConnectionScale(Number(values.connections), pinning, progress);
+  console.log(JSON.stringify(result, null, 2));
+}

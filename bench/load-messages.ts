@@ -1,0 +1,91 @@
+/**
+ * What the benchmark's orchestrator (run.ts) and its load processes (subscribers.ts,
+ * publisher.ts) say to each other over the Node IPC channel.
+ */
+
+export type ServerKind = 'parley' | 'uws' | 'socketio';
+
+/** Latency figures in milliseconds, from an HDR histogram of microseconds. */
+export interface LatencySummary {
+  samples: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+// ---- subscribers ----------------------------------------------------------------------
+
+export interface SubscriberSpec {
+  /** Room to join; undefined opens an idle connection that joins nothing. */
+  room?: string;
+  /** Cookie header (Parley's session); the baselines need none. */
+  cookie?: string;
+}
+
+export type ToSubscribers =
+  | { type: 'open'; kind: ServerKind; url: string; connections: SubscriberSpec[]; sampleEvery: number; concurrency: number }
+  /** Start of a measurement: zero the counts and the latency histogram. */
+  | { type: 'reset' }
+  | { type: 'peek' }
+  | { type: 'report' }
+  | { type: 'close' };
+
+export interface SubscriberReport {
+  /** `msg` frames counted per connection since the last reset, in the order of `open`. */
+  perConnection: number[];
+  delivered: number;
+  latency: LatencySummary | undefined;
+  /** Sampled connections that saw a seq skipped (a message missing) since the last reset. */
+  seqGaps: number;
+  /** Connections closed by the other side since they opened, by close code. */
+  closedByServer: Record<string, number>;
+  /** CPU time of the subscriber process since the last reset, µs. */
+  cpuUs: number;
+}
+
+export type FromSubscribers =
+  | { type: 'opened'; ms: number; opened: number; failures: string[] }
+  | { type: 'peek'; delivered: number }
+  | { type: 'report'; report: SubscriberReport }
+  | { type: 'closed' };
+
+// ---- publisher ------------------------------------------------------------------------
+
+export interface PublishRun {
+  /** Base URL of the server, e.g. http://127.0.0.1:4000 */
+  url: string;
+  /** Rooms to post to, in rotation. */
+  rooms: string[];
+  /** Cookie headers used in rotation (Parley's publisher users); empty for the baselines. */
+  cookies: string[];
+  seconds: number;
+  /** closed: `connections` closed loops; rate: `publishesPerSecond` spread evenly over the second. */
+  mode: 'closed' | 'rate';
+  connections: number;
+  publishesPerSecond: number;
+}
+
+export interface RoomPublishes {
+  sent: number;
+  /** Answered 2xx: accepted and (for Parley) committed. */
+  acked: number;
+  /** Answered with any status. */
+  answered: number;
+}
+
+export interface PublishResult {
+  seconds: number;
+  sent: number;
+  acked: number;
+  non2xx: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  perRoom: Record<string, RoomPublishes>;
+  /** CPU time of the publisher process during the run, µs. */
+  cpuUs: number;
+}
+
+export type ToPublisher = { type: 'run'; run: PublishRun } | { type: 'exit' };
+
+export type FromPublisher = { type: 'tick'; acked: number } | { type: 'done'; result: PublishResult };

@@ -1,0 +1,256 @@
+/**
+ * The fan-out benchmark's results: the JSON of a run, a Markdown table, an SVG chart
+ * (server CPU per delivery from the closed-loop pass, p99 latency from the fixed-rate pass,
+ * per server and scenario), written side by side into the results directory.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConnectionScaleResult } from './connection-scale.js';
+import type { FanOutSettings, PassResult } from './fan-out.js';
+import type { ServerKind } from './load-messages.js';
+import { SERVER_LABELS } from './server-process.js';
+
+export interface BenchRun {
+  startedAt: string;
+  wallSeconds: number;
+  quick: boolean;
+  machine: { cpu: string; cores: number; node: string; os: string };
+  pinning: string;
+  settings: FanOutSettings & { scenarios: string[]; servers: ServerKind[] };
+  /** Parley's environment on top of its defaults, for the fan-out passes. */
+  parleyEnv: Record<string, string>;
+  passes: PassResult[];
+  connectionScale: ConnectionScaleResult | undefined;
+  /** Servers or scenarios that failed, with why. */
+  failures: string[];
+}
+
+/** Hypervisor steal on a core, percent, from which a pass gets a note. */
+const STEAL_NOTE_PERCENT = 5;
+
+const COLORS: Record<ServerKind, string> = { parley: '#2563eb', uws: '#64748b', socketio: '#d97706' };
+
+const num = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ms = (n: number | undefined) => (n === undefined ? '–' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : num(n));
+const mib = (n: number | undefined) => (n === undefined ? '–' : (n / 1024 / 1024).toFixed(0));
+
+function completeness(r: PassResult): string {
+  if (r.completeness >= 1) return '100%';
+  return `${Math.min(99.999, r.completeness * 100).toFixed(3)}%`;
+}
+
+function cpuPerDelivery(r: PassResult): string {
+  if (!r.serverCpu || !Number.isFinite(r.serverCpu.usPerDelivery)) return '–';
+  const total = r.serverCpu.usPerDelivery.toFixed(2);
+  if (r.server !== 'parley' || r.deliveries === 0) return total;
+  return `${total} (PG ${(r.serverCpu.databaseUs / r.deliveries).toFixed(2)})`;
+}
+
+function loadCpu(r: PassResult): string {
+  const part = (us: number) => Math.round(us / 1e4 / r.cpuSpanSeconds);
+  return `${Math.round(r.loadCpu.percentOfCore)}% (${part(r.loadCpu.publisherUs)}+${part(r.loadCpu.subscribersUs)})`;
+}
+
+export function markdownReport(run: BenchRun): string {
+  const s = run.settings;
+  const lines: string[] = [];
+  lines.push(`# Fan-out benchmark${run.quick ? ' (quick run)' : ''}`, '');
+  lines.push(
+    `${run.startedAt.slice(0, 10)} · ${run.machine.cpu}, ${run.machine.cores} cores · ${run.machine.os} · Node ${run.machine.node} · ${run.pinning}. ` +
+      `Each pass ${s.seconds} s after a ${s.warmupSeconds} s closed-loop warm-up per scenario; closed loop: ${s.closedConnections} autocannon connections; ` +
+      `fixed rate: ${num(s.deliveriesPerSecond)} deliveries/s (posts/s = that / subscribers per room). Latency from 1 subscriber connection in ${s.sampleEvery}. ` +
+      `Parley as shipped (embedded PostgreSQL, fsync on) except ${Object.entries(run.parleyEnv)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')} (the per-user send rate limit lifted so one publisher user can post at load-test rates). Whole run: ${num(run.wallSeconds)} s.`,
+    '',
+  );
+  lines.push(
+    '| server | scenario | pass | publishes/s | deliveries/s | complete | extra | p50 ms | p95 ms | p99 ms | max ms | server CPU µs/delivery | server CPU | load CPU (pub+sub) | server RSS MB |',
+    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  );
+  for (const r of run.passes) {
+    const pass = r.pass === 'closed' ? 'closed loop' : `${num(r.targetPublishesPerSecond ?? 0)} posts/s`;
+    lines.push(
+      `| ${SERVER_LABELS[r.server]} | ${r.scenario} | ${pass} | ${num(r.publishesPerSecond)} | ${num(r.deliveriesPerSecond)} | ${completeness(r)} | ${num(r.extra)} | ` +
+        `${ms(r.latency?.p50)} | ${ms(r.latency?.p95)} | ${ms(r.latency?.p99)} | ${ms(r.latency?.max)} | ${cpuPerDelivery(r)} | ` +
+        `${r.serverCpu ? Math.round(r.serverCpu.percentOfCore) + '%' : '–'} | ${loadCpu(r)} | ${mib(r.serverRssBytes)} |`,
+    );
+  }
+  lines.push('');
+  const notes = run.passes.filter(
+    (r) =>
+      r.completeness < 1 ||
+      r.drainSeconds >= 1 ||
+      (r.cores && Math.max(r.cores.server.stealPercent, r.cores.load.stealPercent) >= STEAL_NOTE_PERCENT) ||
+      r.seqGaps > 0 ||
+      Object.keys(r.closedByServer).length > 0 ||
+      r.extra > r.extraExplained ||
+      r.publishes.errors > 0 ||
+      Object.keys(r.publishes.non2xx).length > 0,
+  );
+  for (const r of notes) {
+    const parts: string[] = [];
+    if (r.drainSeconds >= 1) parts.push(`deliveries went on for ${r.drainSeconds.toFixed(1)} s after the publisher stopped (a backlog: see load CPU)`);
+    if (r.drainEndedShort) parts.push('the drain ended before every acknowledged post had arrived');
+    if (r.cores && Math.max(r.cores.server.stealPercent, r.cores.load.stealPercent) >= STEAL_NOTE_PERCENT) {
+      parts.push(`the hypervisor took ${Math.round(r.cores.server.stealPercent)}% of the server core and ${Math.round(r.cores.load.stealPercent)}% of the load core (steal)`);
+    }
+    if (r.completeness < 1) parts.push(`${r.incompleteConnections} of ${r.subscribers} connections missed acknowledged posts (${num(r.expected - Math.round(r.completeness * r.expected))} deliveries)`);
+    if (r.seqGaps > 0) parts.push(`${r.seqGaps} seq gaps on sampled connections`);
+    if (Object.keys(r.closedByServer).length) parts.push(`connections closed by the server: ${JSON.stringify(r.closedByServer)}`);
+    if (r.extra > r.extraExplained) parts.push(`${num(r.extra - r.extraExplained)} extra deliveries not explained by posts in flight (duplicates)`);
+    if (r.publishes.errors > 0) parts.push(`${r.publishes.errors} publisher errors (${r.publishes.timeouts} timeouts)`);
+    if (Object.keys(r.publishes.non2xx).length) parts.push(`non-2xx answers: ${JSON.stringify(r.publishes.non2xx)}`);
+    lines.push(`- ${SERVER_LABELS[r.server]} ${r.scenario} ${r.pass}: ${parts.join('; ')}.`);
+  }
+  const committedOff = run.passes.filter((r) => r.committed !== undefined && (r.committed < r.publishes.acked || r.committed > r.publishes.acked + r.publishes.inFlight));
+  for (const r of committedOff) lines.push(`- Parley ${r.scenario} ${r.pass}: lastSeq grew by ${r.committed}, but ${r.publishes.acked} posts were acknowledged and ${r.publishes.inFlight} in flight.`);
+  for (const f of run.failures) lines.push(`- Failed: ${f}`);
+  if (notes.length || committedOff.length || run.failures.length) lines.push('');
+
+  const c = run.connectionScale;
+  if (c) {
+    lines.push('## Connection scale (Parley)', '');
+    lines.push('| idle authenticated connections | opened | time to open | server RSS before → after | per connection |', '|--:|--:|--:|--:|--:|');
+    lines.push(
+      `| ${num(c.connections)} | ${num(c.opened)} | ${c.connectSeconds.toFixed(1)} s | ${mib(c.rssBeforeBytes)} → ${mib(c.rssAfterBytes)} MB | ${c.bytesPerConnection === undefined ? '–' : (c.bytesPerConnection / 1024).toFixed(2) + ' KB'} |`,
+      '',
+      `${c.users} users (CONNECTIONS_PER_USER=100), signed up in ${c.signupSeconds.toFixed(1)} s; open files: ${c.fileLimit}.${c.failures.length ? ' Failures: ' + c.failures.join('; ') : ''}`,
+      '',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** One line per pass for the terminal. */
+export function passSummaryLine(r: PassResult): string {
+  const lat = r.latency ? `  p50/p99 ${r.latency.p50.toFixed(1)}/${r.latency.p99.toFixed(1)} ms` : '';
+  const cpu = r.serverCpu ? `  ${r.serverCpu.usPerDelivery.toFixed(2)} µs CPU/delivery (server ${Math.round(r.serverCpu.percentOfCore)}%, load ${Math.round(r.loadCpu.percentOfCore)}%)` : '';
+  const closed = Object.keys(r.closedByServer).length ? `  closed by server: ${JSON.stringify(r.closedByServer)}` : '';
+  const committed = r.committed === undefined ? '' : `  committed ${num(r.committed)} (acked ${num(r.publishes.acked)}, in flight ${num(r.publishes.inFlight)})`;
+  return (
+    `  ${r.pass === 'closed' ? 'closed loop' : 'fixed rate'}: ${num(r.publishesPerSecond)} publishes/s, ${num(r.deliveriesPerSecond)} deliveries/s, ` +
+    `complete ${(r.completeness * 100).toFixed(r.completeness === 1 ? 0 : 3)}%${lat}${cpu}${closed}${committed}`
+  );
+}
+
+// ---- SVG chart ------------------------------------------------------------------------
+
+const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A step of 1, 2 or 5 x 10^k that gives about five gridlines up to max. */
+function niceStep(max: number): number {
+  const raw = max / 5;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / p;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+}
+
+interface Panel {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  title: string;
+  groups: string[];
+  servers: ServerKind[];
+  value: (server: ServerKind, group: string) => number | undefined;
+  digits: number;
+}
+
+function barPanel(p: Panel): string {
+  const out: string[] = [];
+  const left = p.x + 48;
+  const top = p.y + 30;
+  const plotW = p.width - 60;
+  const plotH = p.height - 70;
+  const values = p.groups.flatMap((g) => p.servers.map((s) => p.value(s, g))).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  const max = Math.max(...values, 1e-9);
+  const step = niceStep(max * 1.1);
+  const top_ = Math.ceil((max * 1.1) / step) * step;
+  const yOf = (v: number) => top + plotH - (v / top_) * plotH;
+  out.push(`<text x="${p.x + p.width / 2}" y="${p.y + 14}" text-anchor="middle" font-size="14" font-weight="600">${esc(p.title)}</text>`);
+  for (let v = 0; v <= top_ + step / 2; v += step) {
+    const y = yOf(v);
+    out.push(`<line x1="${left}" x2="${left + plotW}" y1="${y}" y2="${y}" stroke="#e2e8f0"/>`);
+    out.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end" font-size="11" fill="#475569">${esc(num(v, step < 1 ? String(step).split('.')[1]!.length : 0))}</text>`);
+  }
+  const groupW = plotW / p.groups.length;
+  const barW = Math.min(36, (groupW * 0.8) / p.servers.length);
+  p.groups.forEach((g, gi) => {
+    const gx = left + gi * groupW + (groupW - barW * p.servers.length) / 2;
+    p.servers.forEach((s, si) => {
+      const v = p.value(s, g);
+      const x = gx + si * barW;
+      if (v === undefined || !Number.isFinite(v)) {
+        out.push(`<text x="${x + barW / 2}" y="${top + plotH - 4}" text-anchor="middle" font-size="10" fill="#94a3b8">n/a</text>`);
+        return;
+      }
+      const y = yOf(v);
+      out.push(`<rect x="${x + 1}" y="${y}" width="${barW - 2}" height="${top + plotH - y}" fill="${COLORS[s]}"><title>${esc(`${SERVER_LABELS[s]} ${g}: ${num(v, p.digits)}`)}</title></rect>`);
+      out.push(`<text x="${x + barW / 2}" y="${y - 4}" text-anchor="middle" font-size="10" fill="#0f172a">${esc(num(v, p.digits))}</text>`);
+    });
+    out.push(`<text x="${left + gi * groupW + groupW / 2}" y="${top + plotH + 18}" text-anchor="middle" font-size="12" fill="#0f172a">${esc(g)}</text>`);
+  });
+  out.push(`<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#94a3b8"/>`);
+  out.push(`<text x="${left + plotW / 2}" y="${top + plotH + 36}" text-anchor="middle" font-size="11" fill="#475569">rooms x subscribers per room</text>`);
+  return out.join('\n');
+}
+
+export function svgChart(run: BenchRun): string {
+  const groups = run.settings.scenarios;
+  const servers = run.settings.servers;
+  const find = (s: ServerKind, g: string, pass: PassResult['pass']) => run.passes.find((r) => r.server === s && r.scenario === g && r.pass === pass);
+  const width = 960;
+  const height = 400;
+  const panelW = (width - 40) / 2;
+  const legend = servers
+    .map((s, i) => {
+      const x = 20 + i * 130;
+      return `<rect x="${x}" y="${height - 24}" width="12" height="12" fill="${COLORS[s]}"/><text x="${x + 18}" y="${height - 14}" font-size="12">${esc(SERVER_LABELS[s])}</text>`;
+    })
+    .join('\n');
+  const caption = `${run.startedAt.slice(0, 10)}, ${run.machine.cores} cores, ${run.quick ? 'quick run' : `${run.settings.seconds} s per pass`}`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    barPanel({
+      x: 20,
+      y: 10,
+      width: panelW,
+      height: height - 40,
+      title: 'Server CPU per delivery, µs (closed loop; lower is better)',
+      groups,
+      servers,
+      value: (s, g) => find(s, g, 'closed')?.serverCpu?.usPerDelivery,
+      digits: 2,
+    }),
+    barPanel({
+      x: 20 + panelW + 20,
+      y: 10,
+      width: panelW,
+      height: height - 40,
+      title: `p99 latency, ms (fixed rate, ${num(run.settings.deliveriesPerSecond)} deliveries/s)`,
+      groups,
+      servers,
+      value: (s, g) => find(s, g, 'rate')?.latency?.p99,
+      digits: 1,
+    }),
+    legend,
+    `<text x="${width - 20}" y="${height - 14}" text-anchor="end" font-size="11" fill="#475569">${esc(caption)}</text>`,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+/** Writes <timestamp>.json, and latest.md / latest.svg (latest-quick.* for quick runs). */
+export function writeResults(run: BenchRun, dir: string): { json: string; md: string; svg: string } {
+  mkdirSync(dir, { recursive: true });
+  const stamp = run.startedAt.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const base = run.quick ? 'latest-quick' : 'latest';
+  const files = { json: join(dir, `${stamp}${run.quick ? '-quick' : ''}.json`), md: join(dir, `${base}.md`), svg: join(dir, `${base}.svg`) };
+  writeFileSync(files.json, JSON.stringify(run, null, 2) + '\n');
+  writeFileSync(files.md, markdownReport(run) + '\n');
+  writeFileSync(files.svg, svgChart(run));
+  return files;
+}

@@ -1,0 +1,131 @@
+/**
+ * The servers under test, each started as its own process on the server core: Parley as
+ * shipped (`server/main.ts`, embedded PostgreSQL in a throwaway DATA_DIR), the bare
+ * uWebSockets.js ceiling and the Socket.IO rooms server from bench/servers/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { onCore, SERVER_CORE, type Pinning } from './cpu-pinning.js';
+import { descendants } from './proc-stats.js';
+import type { ServerKind } from './load-messages.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export const SERVER_LABELS: Record<ServerKind, string> = {
+  parley: 'Parley',
+  uws: 'bare uWS',
+  socketio: 'Socket.IO',
+};
+
+const SCRIPTS: Record<ServerKind, string> = {
+  parley: 'server/main.ts',
+  uws: 'bench/servers/bare-uws.ts',
+  socketio: 'bench/servers/socketio.ts',
+};
+
+export interface ServerUnderTest {
+  kind: ServerKind;
+  url: string;
+  pid: number;
+  /** Stops the server (SIGTERM, then SIGKILL) and anything it left running; removes its data. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server and waits until it says where it listens. `parleyEnv`: Parley's settings on top of its
+ * defaults (the caller reports them). `wrap`: a command prefix such as prlimit.
+ */
+export async function startServer(kind: ServerKind, pinning: Pinning, parleyEnv: Record<string, string> = {}, wrap: string[] = []): Promise<ServerUnderTest> {
+  // Port 0: each server takes a free port and says which once it listens.
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1' };
+  let dataDir: string | undefined;
+  if (kind === 'parley') {
+    for (const k of ['DATABASE_URL', 'PUBLIC_URL', 'ALLOWED_ORIGINS']) delete env[k];
+    dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+    // LOG_LEVEL=info (the default) for the "Parley is listening" line the URL is read from.
+    Object.assign(env, { DATA_DIR: dataDir, SESSION_SECRET: randomBytes(32).toString('base64url'), LOG_LEVEL: 'info', ...parleyEnv });
+  }
+  const [cmd, ...args] = onCore(pinning, SERVER_CORE, [...wrap, process.execPath, '--import', 'tsx', SCRIPTS[kind]]);
+  const child = spawn(cmd!, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= stopProcess(child, dataDir));
+  try {
+    const url = await listeningUrl(child);
+    return { kind, url, pid: child.pid!, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * Reads the server's output until it says where it listens: {"port": N} from the baselines,
+ * Parley's "Parley is listening" log line with its url. The output is read to the end
+ * (a full pipe would stall the server); its tail goes into errors.
+ */
+function listeningUrl(child: ChildProcess, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let tail = '';
+    let pending = '';
+    let done = false;
+    const finish = (err: Error | undefined, url?: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(url!);
+    };
+    const timer = setTimeout(() => finish(new Error(`server not listening after ${timeoutMs} ms:\n${tail}`)), timeoutMs);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      tail = (tail + chunk).slice(-4000);
+      if (done) return;
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        let said: { port?: unknown; url?: unknown; msg?: unknown };
+        try {
+          said = JSON.parse(line) as typeof said;
+        } catch {
+          continue;
+        }
+        if (typeof said.port === 'number') return finish(undefined, `http://127.0.0.1:${said.port}`);
+        if (said.msg === 'Parley is listening' && typeof said.url === 'string') return finish(undefined, said.url);
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (tail = (tail + chunk).slice(-4000)));
+    child.once('exit', (code, signal) => finish(new Error(`server exited (${code ?? signal}) before listening:\n${tail}`)));
+  });
+}
+
+async function stopProcess(child: ChildProcess, dataDir: string | undefined): Promise<void> {
+  const pid = child.pid!;
+  const started = descendants(pid);
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  // Parley stops its PostgreSQL itself; after a SIGKILL it could not have. Only processes
+  // still running PostgreSQL are killed: a pid that exited may since belong to another.
+  for (const p of started) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmdline.includes('postgres')) continue;
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}

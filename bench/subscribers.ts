@@ -1,0 +1,261 @@
+/**
+ * The subscriber side of the fan-out benchmark, a child process of run.ts (see
+ * load-messages.ts for what it is told and answers). It opens real WebSocket connections:
+ * `ws` speaking Parley's protocol (binary MessagePack, session cookie on the upgrade) to
+ * Parley and to the bare uWS server, socket.io-client (WebSocket transport only, one
+ * connection per client) to Socket.IO. Each joins one room, or none for idle connections.
+ *
+ * Every connection counts the `msg` frames it receives. A MessagePack frame is recognised
+ * without decoding it when `t` is its first key (Parley and the bare server put it first);
+ * anything else is decoded to read `t`, so presence frames are never counted. One connection
+ * in `sampleEvery` decodes each message and records latency (now minus the send time the
+ * publisher stamped into the body; same machine, same clock) and checks that seqs follow on.
+ */
+import WebSocket from 'ws';
+import { decode, encode } from '@msgpack/msgpack';
+import { io as socketIo } from 'socket.io-client';
+import * as hdr from 'hdr-histogram-js';
+import type { FromSubscribers, LatencySummary, ServerKind, SubscriberReport, SubscriberSpec, ToSubscribers } from './load-messages.js';
+
+interface Connection {
+  room: string | undefined;
+  count: number;
+  sampled: boolean;
+  /** Last seq seen on a sampled connection since the last reset, -1 before the first. */
+  lastSeq: number;
+  close(): void;
+  closed: Promise<void>;
+}
+
+type Frame = Record<string, unknown>;
+
+const OPEN_TIMEOUT_MS = 30_000;
+
+let connections: Connection[] = [];
+let delivered = 0;
+let seqGaps = 0;
+let closing = false;
+let closedByServer: Record<string, number> = {};
+let cpuAtReset = process.cpuUsage();
+const latencyUs = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+
+/** Epoch milliseconds with sub-millisecond resolution; the publisher stamps with the same. */
+const nowMs = () => performance.timeOrigin + performance.now();
+
+function reply(m: FromSubscribers): void {
+  // After the orchestrator has gone, there is no one to tell.
+  if (process.connected) process.send!(m);
+}
+
+/** Whether a binary frame is a `msg`: read `t` in place when it is the first key, else decode. */
+function isMsgFrame(b: Buffer): boolean {
+  const h = b[0]!;
+  const key = h >= 0x80 && h <= 0x8f ? 1 : h === 0xde ? 3 : h === 0xdf ? 5 : -1;
+  // "t" as fixstr (a1 74), then "msg" as fixstr (a3 6d 73 67)
+  if (key > 0 && b[key] === 0xa1 && b[key + 1] === 0x74) {
+    return b[key + 2] === 0xa3 && b[key + 3] === 0x6d && b[key + 4] === 0x73 && b[key + 5] === 0x67;
+  }
+  try {
+    return (decode(b) as Frame)?.t === 'msg';
+  } catch {
+    return false;
+  }
+}
+
+/** Latency and seq continuity of one message on a sampled connection. */
+function sample(conn: Connection, frame: Frame): void {
+  const body = frame.body;
+  if (typeof body === 'string') {
+    const sentMs = Number(body.slice(0, body.indexOf(':')));
+    if (Number.isFinite(sentMs)) latencyUs.recordValue(Math.max(1, Math.round((nowMs() - sentMs) * 1000)));
+  }
+  const seq = Number(frame.seq);
+  if (conn.lastSeq >= 0 && seq !== conn.lastSeq + 1) seqGaps++;
+  conn.lastSeq = seq;
+}
+
+function counted(conn: Connection): void {
+  conn.count++;
+  delivered++;
+}
+
+function serverClosed(why: string): void {
+  if (!closing) closedByServer[why] = (closedByServer[why] ?? 0) + 1;
+}
+
+/** One connection being opened: settles once, when joined (or connected, if idle) or failed. */
+interface Opening {
+  conn: Connection;
+  settled(): boolean;
+  opened(): void;
+  fail(why: string): void;
+  /** The transport has closed: before joining that is a failure; after, the server closed it. */
+  closed(why: string): void;
+}
+
+function opening(spec: SubscriberSpec, sampled: boolean, transport: { close(): void; abort(): void }, resolve: (c: Connection) => void, reject: (e: Error) => void): Opening {
+  let resolveClosed!: () => void;
+  const conn: Connection = { room: spec.room, count: 0, sampled, lastSeq: -1, close: transport.close, closed: new Promise((r) => (resolveClosed = r)) };
+  let settled = false;
+  const fail = (why: string) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    transport.abort();
+    reject(new Error(why));
+  };
+  const timer = setTimeout(() => fail('not joined within the open timeout'), OPEN_TIMEOUT_MS);
+  return {
+    conn,
+    settled: () => settled,
+    opened: () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(conn);
+    },
+    fail,
+    closed: (why) => {
+      fail(`closed (${why}) before joining`);
+      serverClosed(why);
+      resolveClosed();
+    },
+  };
+}
+
+function openWs(url: string, spec: SubscriberSpec, sampled: boolean): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/ws', { headers: spec.cookie ? { cookie: spec.cookie } : {}, perMessageDeflate: false });
+    const o = opening(spec, sampled, { close: () => ws.close(1000), abort: () => ws.terminate() }, resolve, reject);
+    ws.on('open', () => {
+      if (spec.room === undefined) o.opened();
+      else ws.send(encode({ t: 'join', room: spec.room }));
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!o.settled()) {
+        const f = (isBinary ? decode(data) : {}) as Frame;
+        if (f.t === 'joined' && f.room === spec.room) o.opened();
+        else if (f.t === 'error') o.fail(`join ${spec.room}: ${String(f.code)} ${String(f.message)}`);
+        return;
+      }
+      if (!isBinary || !isMsgFrame(data)) return;
+      counted(o.conn);
+      if (o.conn.sampled) sample(o.conn, decode(data) as Frame);
+    });
+    ws.on('unexpected-response', (_req, res) => o.fail(`upgrade refused: HTTP ${res.statusCode}`));
+    ws.on('error', (err) => o.fail(err.message));
+    ws.on('close', (code) => o.closed(String(code)));
+  });
+}
+
+function openSocketIo(url: string, spec: SubscriberSpec, sampled: boolean): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    // forceNew: without it every client to the same URL shares one underlying connection.
+    const socket = socketIo(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: OPEN_TIMEOUT_MS });
+    const o = opening(spec, sampled, { close: () => socket.disconnect(), abort: () => socket.disconnect() }, resolve, reject);
+    socket.on('connect', () => {
+      if (spec.room === undefined) o.opened();
+      else socket.emit('join', spec.room);
+    });
+    socket.on('joined', (f: Frame) => {
+      if (f.room === spec.room) o.opened();
+    });
+    socket.on('msg', (f: Frame) => {
+      counted(o.conn);
+      if (o.conn.sampled) sample(o.conn, f);
+    });
+    socket.on('connect_error', (err) => o.fail(err.message));
+    socket.on('disconnect', (reason) => o.closed(reason));
+  });
+}
+
+async function openAll(kind: ServerKind, url: string, specs: SubscriberSpec[], sampleEvery: number, concurrency: number): Promise<void> {
+  const t0 = performance.now();
+  const opened: Connection[] = new Array(specs.length);
+  const failures: string[] = [];
+  let next = 0;
+  const open = kind === 'socketio' ? openSocketIo : openWs;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, specs.length) }, async () => {
+      while (next < specs.length) {
+        const i = next++;
+        try {
+          opened[i] = await open(url, specs[i]!, i % sampleEvery === 0);
+        } catch (err) {
+          failures.push((err as Error).message);
+        }
+      }
+    }),
+  );
+  connections = opened.filter(Boolean);
+  const distinct = [...new Set(failures)].slice(0, 5).map((f) => `${f} (x${failures.filter((x) => x === f).length})`);
+  reply({ type: 'opened', ms: performance.now() - t0, opened: connections.length, failures: distinct });
+}
+
+function summary(): LatencySummary | undefined {
+  if (latencyUs.totalCount === 0) return undefined;
+  const ms = (us: number) => us / 1000;
+  return {
+    samples: latencyUs.totalCount,
+    p50: ms(latencyUs.getValueAtPercentile(50)),
+    p95: ms(latencyUs.getValueAtPercentile(95)),
+    p99: ms(latencyUs.getValueAtPercentile(99)),
+    max: ms(latencyUs.maxValue),
+  };
+}
+
+function report(): SubscriberReport {
+  const cpu = process.cpuUsage(cpuAtReset);
+  return {
+    perConnection: connections.map((c) => c.count),
+    delivered,
+    latency: summary(),
+    seqGaps,
+    closedByServer,
+    cpuUs: cpu.user + cpu.system,
+  };
+}
+
+function reset(): void {
+  for (const c of connections) {
+    c.count = 0;
+    c.lastSeq = -1;
+  }
+  delivered = 0;
+  seqGaps = 0;
+  latencyUs.reset();
+  cpuAtReset = process.cpuUsage();
+}
+
+async function closeAll(): Promise<void> {
+  closing = true;
+  for (const c of connections) c.close();
+  await Promise.race([Promise.all(connections.map((c) => c.closed)), new Promise((r) => setTimeout(r, 5000))]);
+  connections = [];
+  closedByServer = {};
+  closing = false;
+  reply({ type: 'closed' });
+}
+
+process.on('message', (m: ToSubscribers) => {
+  switch (m.type) {
+    case 'open':
+      closedByServer = {};
+      void openAll(m.kind, m.url, m.connections, m.sampleEvery, m.concurrency);
+      break;
+    case 'reset':
+      reset();
+      break;
+    case 'peek':
+      reply({ type: 'peek', delivered });
+      break;
+    case 'report':
+      reply({ type: 'report', report: report() });
+      break;
+    case 'close':
+      void closeAll();
+      break;
+  }
+});
+// The orchestrator is gone (or done with us): leave.
+process.on('disconnect', () => process.exit(0));
