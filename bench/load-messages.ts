@@ -79,7 +79,9 @@ export interface PublishResult {
   sent: number;
   acked: number;
   non2xx: Record<string, number>;
+  /** Connection errors, timeouts not included. */
   errors: number;
+  /** Posts unanswered after autocannon's timeout (their connection is replaced). */
   timeouts: number;
   perRoom: Record<string, RoomPublishes>;
   /** CPU time of the publisher process during the run, µs. */

@@ -85,7 +85,7 @@ export function markdownReport(run: BenchRun): string {
       r.seqGaps > 0 ||
       Object.keys(r.closedByServer).length > 0 ||
       r.extra > r.extraExplained ||
-      r.publishes.errors > 0 ||
+      r.publishes.errors + r.publishes.timeouts > 0 ||
       Object.keys(r.publishes.non2xx).length > 0,
   );
   for (const r of notes) {
@@ -99,7 +99,8 @@ export function markdownReport(run: BenchRun): string {
     if (r.seqGaps > 0) parts.push(`${r.seqGaps} seq gaps on sampled connections`);
     if (Object.keys(r.closedByServer).length) parts.push(`connections closed by the server: ${JSON.stringify(r.closedByServer)}`);
     if (r.extra > r.extraExplained) parts.push(`${num(r.extra - r.extraExplained)} extra deliveries not explained by posts in flight (duplicates)`);
-    if (r.publishes.errors > 0) parts.push(`${r.publishes.errors} publisher errors (${r.publishes.timeouts} timeouts)`);
+    if (r.publishes.errors > 0) parts.push(`${r.publishes.errors} publisher connection errors`);
+    if (r.publishes.timeouts > 0) parts.push(`${r.publishes.timeouts} post${r.publishes.timeouts === 1 ? '' : 's'} unanswered after autocannon's 10 s timeout (counted in flight)`);
     if (Object.keys(r.publishes.non2xx).length) parts.push(`non-2xx answers: ${JSON.stringify(r.publishes.non2xx)}`);
     lines.push(`- ${SERVER_LABELS[r.server]} ${r.scenario} ${r.pass}: ${parts.join('; ')}.`);
   }
