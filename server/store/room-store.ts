@@ -6,7 +6,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Room, RoomMember, User } from './entities.js';
-import { withPgClient } from './pg-client.js';
+import { inTransaction, withPgClient } from './pg-client.js';
 import type { Member } from '../protocol/frames.js';
 
 export interface RoomView {
@@ -108,24 +108,17 @@ export class RoomStore {
     const name = directRoomName(a.id, b.id);
     const known = await this.ref(name);
     if (known) return { ref: known, created: false };
-    const created = await withPgClient(this.orm, async (db) => {
-      await db.query('BEGIN');
-      try {
-        const ins = await db.query<{ id: number }>(
-          `INSERT INTO rooms (name, kind, last_seq, created_at) VALUES ($1, 'direct', 0, now())
-           ON CONFLICT (name) DO NOTHING RETURNING id`,
-          [name],
-        );
-        const id = ins.rows[0]?.id;
-        if (id !== undefined) {
-          await db.query('INSERT INTO room_members (room_id, user_id) SELECT $1, unnest($2::int[])', [id, [...new Set([a.id, b.id])]]);
-        }
-        await db.query('COMMIT');
-        return id !== undefined;
-      } catch (err) {
-        await db.query('ROLLBACK').catch(() => {});
-        throw err;
+    const created = await inTransaction(this.orm, async (db) => {
+      const ins = await db.query<{ id: number }>(
+        `INSERT INTO rooms (name, kind, last_seq, created_at) VALUES ($1, 'direct', 0, now())
+         ON CONFLICT (name) DO NOTHING RETURNING id`,
+        [name],
+      );
+      const id = ins.rows[0]?.id;
+      if (id !== undefined) {
+        await db.query('INSERT INTO room_members (room_id, user_id) SELECT $1, unnest($2::int[])', [id, [...new Set([a.id, b.id])]]);
       }
+      return id !== undefined;
     });
     const ref = await this.ref(name);
     if (!ref) throw new Error(`direct room ${name} vanished after creation`);
