@@ -10,7 +10,7 @@
  *   - `change`: state or any room changed
  *   - `signedout`: the server closed with 1008 (session ended): the app should show sign-in
  */
-import { Packr, Unpackr } from 'msgpackr';
+import { decodeFrame, encodeFrame } from '../../server/protocol/codec.js';
 import type { ChatMessage, ClientFrame, Member, ServerFrame } from '../../server/protocol/frames.js';
 import { reconnectDelay } from './backoff.js';
 import {
@@ -33,9 +33,6 @@ export interface ConnectionOptions {
   /** How long a `typing` notice stays up without another one. */
   typingShowMs?: number;
 }
-
-const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false, int64AsType: 'number' });
 
 /** Retry delay for a send the server could not store (`unavailable`) while still connected. */
 const SEND_RETRY_MS = 2000;
@@ -157,7 +154,7 @@ export class Connection extends EventTarget {
       if (this.ws !== ws || !(ev.data instanceof ArrayBuffer)) return;
       let frame: ServerFrame;
       try {
-        frame = unpackr.unpack(new Uint8Array(ev.data)) as ServerFrame;
+        frame = decodeFrame(new Uint8Array(ev.data)) as ServerFrame;
       } catch {
         return;
       }
@@ -229,7 +226,7 @@ export class Connection extends EventTarget {
 
   private write(frame: ClientFrame): boolean {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(packr.pack(frame));
+    this.ws.send(encodeFrame(frame));
     return true;
   }
 
