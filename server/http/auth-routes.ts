@@ -9,7 +9,7 @@ import type { SessionCookie } from './session-cookie.js';
 import type { SessionStore } from '../auth/session-store.js';
 import { hashPassword, type PasswordVerifier } from '../auth/passwords.js';
 import { User } from '../store/entities.js';
-import { PASSWORD_MAX, PASSWORD_MIN, USERNAME } from '../protocol/names.js';
+import { PASSWORD_MAX, PASSWORD_MIN, USERNAME, normalizeUsername } from '../protocol/names.js';
 
 export interface AuthDeps {
   orm: MikroORM;
@@ -19,8 +19,9 @@ export interface AuthDeps {
 }
 
 const password = z.string().min(PASSWORD_MIN).max(PASSWORD_MAX);
-const username = z.string().transform((s) => s.toLowerCase()).pipe(z.string().regex(USERNAME));
-const Credentials = z.object({ username, password });
+/** A username as typed: lower-cased, then held to the naming rule. */
+export const Username = z.string().transform((s) => s.toLowerCase()).pipe(z.string().regex(USERNAME));
+const Credentials = z.object({ username: Username, password });
 const PasswordChange = z.object({ current: z.string().max(PASSWORD_MAX), next: password });
 
 /** Parses with a schema, turning the first issue into an `invalid` error naming the field. */
@@ -59,8 +60,8 @@ export function authRoutes(deps: AuthDeps) {
       throw new ApiError('invalid', 'username and password are required strings');
     }
     // A malformed name can't match a user; treat it like an unknown one (same work, same answer).
-    const name = body.username.toLowerCase();
-    const user = USERNAME.test(name) ? await deps.orm.em.fork().findOne(User, { name }) : null;
+    const name = normalizeUsername(body.username);
+    const user = name ? await deps.orm.em.fork().findOne(User, { name }) : null;
     const ok = await deps.passwords.verify(user?.passwordHash, body.password.slice(0, PASSWORD_MAX + 1));
     if (!ok || !user) throw new ApiError('bad_credentials', 'wrong username or password');
     const session = await deps.sessions.create(user);

@@ -4,11 +4,10 @@ import { z } from 'zod';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ApiError } from './api-error.js';
 import { jsonBody, requireSession, type AppEnv } from './app.js';
-import { parse } from './auth-routes.js';
+import { Username, parse } from './auth-routes.js';
 import type { OnlineView } from './room-routes.js';
 import { RoomStore } from '../store/room-store.js';
 import { User } from '../store/entities.js';
-import { USERNAME } from '../protocol/names.js';
 
 export interface UserDeps {
   orm: MikroORM;
@@ -18,7 +17,7 @@ export interface UserDeps {
 
 const USERS_MAX = 1000;
 const UsersQuery = z.object({ q: z.string().max(32).optional() });
-const NewDirect = z.object({ user: z.string().transform((s) => s.toLowerCase()).pipe(z.string().regex(USERNAME)) });
+const NewDirect = z.object({ user: Username });
 
 export function userRoutes(deps: UserDeps) {
   const r = new Hono<AppEnv>();
