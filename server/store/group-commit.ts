@@ -150,7 +150,6 @@ export class GroupCommitWriter {
       for (const w of this.batchWaiters.splice(0)) w();
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    this.inFlight = undefined;
     this.draining = false;
     for (const w of this.idleWaiters.splice(0)) w();
   }
@@ -171,8 +170,7 @@ export class GroupCommitWriter {
       db.query<{ ord: string; id: string; seq: number; body: string; created_at: string }>(
         `SELECT i.ord, m.id, m.seq, m.body, m.created_at
            FROM unnest($1::int[], $2::int[], $3::text[]) WITH ORDINALITY AS i(room_id, user_id, cid, ord)
-           CROSS JOIN LATERAL (SELECT id, seq, body, created_at FROM messages
-                                WHERE room_id = i.room_id AND user_id = i.user_id AND cid = i.cid LIMIT 1) m`,
+           ${STORED_MESSAGE_OF_I}`,
         [sends.map((u) => u.roomId), sends.map((u) => u.user.id), sends.map((u) => u.cid)],
       ),
     );
@@ -273,6 +271,16 @@ export class GroupCommitWriter {
 }
 
 /**
+ * Joins each row `i` (room_id, user_id, cid) to its stored message `m`, if any, with one
+ * unique-index probe per row: as a plain join the planner hashes the whole messages table
+ * once a batch is large enough. LIMIT 1 (the key is unique) keeps it from flattening.
+ */
+const STORED_MESSAGE_OF_I = `CROSS JOIN LATERAL (
+  SELECT id, seq, body, created_at FROM messages
+   WHERE room_id = i.room_id AND user_id = i.user_id AND cid = i.cid LIMIT 1
+) m`;
+
+/**
  * One batch as one statement, so it is atomic without BEGIN/COMMIT and costs one round trip.
  * Rooms are locked in id order (two processes never wait on each other in a cycle); a cid
  * already stored for that user and room is answered from its row; the rest get consecutive
@@ -287,13 +295,7 @@ WITH input AS (
 ), locked AS (
   SELECT id, last_seq FROM rooms WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE
 ), earlier AS (
-  -- One unique-index probe per row: as a plain join the planner hashes the whole messages
-  -- table once a batch is large enough. LIMIT 1 (the key is unique) keeps it from flattening.
-  SELECT i.ord, m.id, m.seq, m.body, m.created_at
-    FROM input i CROSS JOIN LATERAL (
-      SELECT id, seq, body, created_at FROM messages
-       WHERE room_id = i.room_id AND user_id = i.user_id AND cid = i.cid LIMIT 1
-    ) m
+  SELECT i.ord, m.id, m.seq, m.body, m.created_at FROM input i ${STORED_MESSAGE_OF_I}
 ), fresh AS (
   SELECT i.room_id, i.user_id, i.body, i.cid, i.ord,
          l.last_seq + row_number() OVER (PARTITION BY i.room_id ORDER BY i.ord) AS seq
