@@ -30,8 +30,13 @@ export function sendFrame(ws: Socket, frame: ServerFrame, maxBuffered: number): 
   const bytes = encodeFrame(frame);
   ws.cork(() => {
     ws.send(bytes, true);
-    if (ws.getBufferedAmount() > maxBuffered) closeSocket(ws, CloseCode.overloaded, 'too slow a reader; reconnect and rejoin with since');
+    closeIfTooFarBehind(ws, maxBuffered);
   });
+}
+
+/** Ends a socket with more output queued than the limit: 1013, and the client catches up with `since`. */
+export function closeIfTooFarBehind(ws: Socket, maxBuffered: number): void {
+  if (ws.getBufferedAmount() > maxBuffered) closeSocket(ws, CloseCode.overloaded, 'too slow a reader; reconnect and rejoin with since');
 }
 
 export function errorFrame(code: ErrorCode, message: string, extra: { room?: string; retry_after?: number; ref?: Ref } = {}): ServerFrame {

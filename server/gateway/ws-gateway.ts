@@ -19,7 +19,7 @@ import { TokenBucket } from '../limits/token-bucket.js';
 import { decodeFrame } from '../protocol/codec.js';
 import { frameParser } from '../protocol/client-frames.js';
 import { CloseCode, type Member } from '../protocol/frames.js';
-import { closeSocket, errorFrame, sendFrame, type ConnState, type Socket } from './connection.js';
+import { closeIfTooFarBehind, closeSocket, errorFrame, sendFrame, type ConnState, type Socket } from './connection.js';
 import type { RoomHandlers } from './room-handlers.js';
 
 export interface GatewayDeps {
@@ -203,7 +203,7 @@ export class WsGateway {
   private sweepSlowReaders(): void {
     const max = this.d.limits.maxBufferedBytes;
     for (const ws of this.sockets) {
-      if (ws.getBufferedAmount() > max) closeSocket(ws, CloseCode.overloaded, 'too slow a reader; reconnect and rejoin with since');
+      closeIfTooFarBehind(ws, max);
     }
   }
 }
