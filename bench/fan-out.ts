@@ -24,7 +24,7 @@ import type {
 import { LOAD_CORE, SERVER_CORE } from './cpu-pinning.js';
 import { coreTimes, cpuDelta, cpuSample, descendantsPssBytes, rssBytes, type CoreTimes } from './proc-stats.js';
 import { passSummaryLine } from './report.js';
-import type { ServerUnderTest } from './server-process.js';
+import { isParley, type ServerUnderTest } from './server-process.js';
 
 export interface Scenario {
   label: string;
@@ -180,8 +180,8 @@ export async function runScenario(ctx: FanOutContext, scenario: Scenario, tag: s
 
 async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string[], specs: SubscriberSpec[], pass: PassKind): Promise<PassResult> {
   const { subscribers, server, settings, progress } = ctx;
-  const isParley = server.kind === 'parley';
-  const seqsBefore = isParley ? await roomSeqs(server.url, ctx.publisherCookies[0]!) : undefined;
+  const parley = isParley(server.kind);
+  const seqsBefore = parley ? await roomSeqs(server.url, ctx.publisherCookies[0]!) : undefined;
   const targetPps = pass === 'rate' ? Math.max(1, Math.round(settings.deliveriesPerSecond / scenario.subscribersPerRoom)) : undefined;
 
   subscribers.send({ type: 'reset' });
@@ -219,7 +219,7 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
   const cores1 = coreTimes();
   const spanUs = (performance.now() - t0) * 1000;
   const serverRssBytes = rssBytes(server.pid);
-  const databasePssBytes = isParley ? descendantsPssBytes(server.pid) : undefined;
+  const databasePssBytes = parley ? descendantsPssBytes(server.pid) : undefined;
   const { report } = await subscribers.request({ type: 'report' }, 'report', 30_000);
 
   let delivered = 0;

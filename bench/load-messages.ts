@@ -3,7 +3,8 @@
  * publisher.ts) say to each other over the Node IPC channel.
  */
 
-export type ServerKind = 'parley' | 'uws' | 'socketio';
+/** 'parley-before': Parley at the older commit `--before` names. */
+export type ServerKind = 'parley' | 'parley-before' | 'uws' | 'socketio';
 
 /** Latency figures in milliseconds, from an HDR histogram of microseconds. */
 export interface LatencySummary {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ConnectionScaleResult } from './connection-scale.js';
 import type { FanOutSettings, PassResult } from './fan-out.js';
 import type { ServerKind } from './load-messages.js';
-import { SERVER_LABELS } from './server-process.js';
+import { isParley, serverLabel, type BeforeCommit } from './server-process.js';
 
 export interface BenchRun {
   startedAt: string;
@@ -19,6 +19,8 @@ export interface BenchRun {
   settings: FanOutSettings & { scenarios: string[]; servers: ServerKind[] };
   /** Parley's environment on top of its defaults, for the fan-out passes. */
   parleyEnv: Record<string, string>;
+  /** `--before`: the older commit measured as 'parley-before'. */
+  before: BeforeCommit | undefined;
   passes: PassResult[];
   connectionScale: ConnectionScaleResult | undefined;
   /** Servers or scenarios that failed, with why. */
@@ -28,7 +30,7 @@ export interface BenchRun {
 /** Hypervisor steal on a core, percent, from which a pass gets a note. */
 const STEAL_NOTE_PERCENT = 5;
 
-const COLORS: Record<ServerKind, string> = { parley: '#2563eb', uws: '#64748b', socketio: '#d97706' };
+const COLORS: Record<ServerKind, string> = { parley: '#2563eb', 'parley-before': '#93c5fd', uws: '#64748b', socketio: '#d97706' };
 
 const num = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ms = (n: number | undefined) => (n === undefined ? '–' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : num(n));
@@ -42,7 +44,7 @@ function completeness(r: PassResult): string {
 function cpuPerDelivery(r: PassResult): string {
   if (!r.serverCpu || !Number.isFinite(r.serverCpu.usPerDelivery)) return '–';
   const total = r.serverCpu.usPerDelivery.toFixed(2);
-  if (r.server !== 'parley' || r.deliveries === 0) return total;
+  if (!isParley(r.server) || r.deliveries === 0) return total;
   return `${total} (PG ${(r.serverCpu.databaseUs / r.deliveries).toFixed(2)})`;
 }
 
@@ -53,6 +55,7 @@ function loadCpu(r: PassResult): string {
 
 export function markdownReport(run: BenchRun): string {
   const s = run.settings;
+  const labelOf = (kind: ServerKind) => serverLabel(kind, run.before);
   const lines: string[] = [];
   lines.push(`# Fan-out benchmark${run.quick ? ' (quick run)' : ''}`, '');
   lines.push(
@@ -71,7 +74,7 @@ export function markdownReport(run: BenchRun): string {
   for (const r of run.passes) {
     const pass = r.pass === 'closed' ? 'closed loop' : `${num(r.targetPublishesPerSecond ?? 0)} posts/s`;
     lines.push(
-      `| ${SERVER_LABELS[r.server]} | ${r.scenario} | ${pass} | ${num(r.publishesPerSecond)} | ${num(r.deliveriesPerSecond)} | ${completeness(r)} | ${num(r.extra)} | ` +
+      `| ${labelOf(r.server)} | ${r.scenario} | ${pass} | ${num(r.publishesPerSecond)} | ${num(r.deliveriesPerSecond)} | ${completeness(r)} | ${num(r.extra)} | ` +
         `${ms(r.latency?.p50)} | ${ms(r.latency?.p95)} | ${ms(r.latency?.p99)} | ${ms(r.latency?.max)} | ${cpuPerDelivery(r)} | ` +
         `${r.serverCpu ? Math.round(r.serverCpu.percentOfCore) + '%' : '–'} | ${loadCpu(r)} | ${mib(r.serverRssBytes)} |`,
     );
@@ -102,10 +105,10 @@ export function markdownReport(run: BenchRun): string {
     if (r.publishes.errors > 0) parts.push(`${r.publishes.errors} publisher connection errors`);
     if (r.publishes.timeouts > 0) parts.push(`${r.publishes.timeouts} post${r.publishes.timeouts === 1 ? '' : 's'} unanswered after autocannon's 10 s timeout (counted in flight)`);
     if (Object.keys(r.publishes.non2xx).length) parts.push(`non-2xx answers: ${JSON.stringify(r.publishes.non2xx)}`);
-    lines.push(`- ${SERVER_LABELS[r.server]} ${r.scenario} ${r.pass}: ${parts.join('; ')}.`);
+    lines.push(`- ${labelOf(r.server)} ${r.scenario} ${r.pass}: ${parts.join('; ')}.`);
   }
   const committedOff = run.passes.filter((r) => r.committed !== undefined && (r.committed < r.publishes.acked || r.committed > r.publishes.acked + r.publishes.inFlight));
-  for (const r of committedOff) lines.push(`- Parley ${r.scenario} ${r.pass}: lastSeq grew by ${r.committed}, but ${r.publishes.acked} posts were acknowledged and ${r.publishes.inFlight} in flight.`);
+  for (const r of committedOff) lines.push(`- ${labelOf(r.server)} ${r.scenario} ${r.pass}: lastSeq grew by ${r.committed}, but ${r.publishes.acked} posts were acknowledged and ${r.publishes.inFlight} in flight.`);
   for (const f of run.failures) lines.push(`- Failed: ${f}`);
   if (notes.length || committedOff.length || run.failures.length) lines.push('');
 
@@ -155,6 +158,7 @@ interface Panel {
   title: string;
   groups: string[];
   servers: ServerKind[];
+  labelOf: (server: ServerKind) => string;
   value: (server: ServerKind, group: string) => number | undefined;
   digits: number;
 }
@@ -188,7 +192,7 @@ function barPanel(p: Panel): string {
         return;
       }
       const y = yOf(v);
-      out.push(`<rect x="${x + 1}" y="${y}" width="${barW - 2}" height="${top + plotH - y}" fill="${COLORS[s]}"><title>${esc(`${SERVER_LABELS[s]} ${g}: ${num(v, p.digits)}`)}</title></rect>`);
+      out.push(`<rect x="${x + 1}" y="${y}" width="${barW - 2}" height="${top + plotH - y}" fill="${COLORS[s]}"><title>${esc(`${p.labelOf(s)} ${g}: ${num(v, p.digits)}`)}</title></rect>`);
       out.push(`<text x="${x + barW / 2}" y="${y - 4}" text-anchor="middle" font-size="10" fill="#0f172a">${esc(num(v, p.digits))}</text>`);
     });
     out.push(`<text x="${left + gi * groupW + groupW / 2}" y="${top + plotH + 18}" text-anchor="middle" font-size="12" fill="#0f172a">${esc(g)}</text>`);
@@ -205,10 +209,13 @@ export function svgChart(run: BenchRun): string {
   const width = 960;
   const height = 400;
   const panelW = (width - 40) / 2;
+  const labelOf = (kind: ServerKind) => serverLabel(kind, run.before);
+  let legendX = 20;
   const legend = servers
-    .map((s, i) => {
-      const x = 20 + i * 130;
-      return `<rect x="${x}" y="${height - 24}" width="12" height="12" fill="${COLORS[s]}"/><text x="${x + 18}" y="${height - 14}" font-size="12">${esc(SERVER_LABELS[s])}</text>`;
+    .map((s) => {
+      const x = legendX;
+      legendX += Math.max(130, 18 + labelOf(s).length * 7 + 20); // about 7 px a character at 12 px
+      return `<rect x="${x}" y="${height - 24}" width="12" height="12" fill="${COLORS[s]}"/><text x="${x + 18}" y="${height - 14}" font-size="12">${esc(labelOf(s))}</text>`;
     })
     .join('\n');
   const caption = `${run.startedAt.slice(0, 10)}, ${run.machine.cores} cores, ${run.quick ? 'quick run' : `${run.settings.seconds} s per pass`}`;
@@ -223,6 +230,7 @@ export function svgChart(run: BenchRun): string {
       title: 'Server CPU per delivery, µs (closed loop; lower is better)',
       groups,
       servers,
+      labelOf,
       value: (s, g) => find(s, g, 'closed')?.serverCpu?.usPerDelivery,
       digits: 2,
     }),
@@ -234,6 +242,7 @@ export function svgChart(run: BenchRun): string {
       title: `p99 latency, ms (fixed rate, ${num(run.settings.deliveriesPerSecond)} deliveries/s)`,
       groups,
       servers,
+      labelOf,
       value: (s, g) => find(s, g, 'rate')?.latency?.p99,
       digits: 1,
     }),

@@ -2,24 +2,28 @@
  * `npm run bench`: the fan-out benchmark. The same workload, driven by the same load tool in
  * the same run, against Parley (as shipped, persistence on), a bare uWebSockets.js pub/sub
  * server (the ceiling) and a Socket.IO 4 rooms server; then the connection-scale test.
+ * `--before <ref>` adds Parley at that commit (run from a throwaway git worktree) right
+ * before Parley as checked out: before and after from the same run.
  * See bench/README.md for the method and what each number means.
  *
  *   npm run bench [-- --quick] [--scenarios 1x1000,10x100,100x10] [--servers parley,uws,socketio]
- *                 [--seconds 10] [--warmup 3] [--rate 1000] [--publish-connections 32]
- *                 [--sample-every 20] [--connections 10000] [--out bench/results]
+ *                 [--before REF] [--seconds 10] [--warmup 3] [--rate 1000] [--publish-connections 32]
+ *                 [--sample-every 20] [--connections 10000] [--out bench/results] [--profile DIR]
  */
 import { readFileSync } from 'node:fs';
 import { cpus, release, type } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { signUpUsers } from './accounts.js';
+import { addWorktree, resolveBefore, type Worktree } from './before-worktree.js';
 import { runConnectionScale, type ConnectionScaleResult, type Stoppable } from './connection-scale.js';
 import { detectPinning, LOAD_CORE, pinSelf } from './cpu-pinning.js';
 import { parseScenarios, runScenario, type FanOutSettings, type PassResult, type Progress, type Scenario } from './fan-out.js';
 import { LoadProcess } from './load-process.js';
 import type { FromPublisher, FromSubscribers, ServerKind, ToPublisher, ToSubscribers } from './load-messages.js';
 import { markdownReport, writeResults, type BenchRun } from './report.js';
-import { SERVER_LABELS, startServer, type ServerUnderTest } from './server-process.js';
+import { isParley, SERVER_LABELS, serverLabel, startServer, type BeforeCommit, type ServerUnderTest } from './server-process.js';
 
 interface Options {
   quick: boolean;
@@ -28,6 +32,10 @@ interface Options {
   servers: ServerKind[];
   scaleConnections: number;
   out: string;
+  /** Run the servers under `node --cpu-prof`, profiles into this directory. */
+  profileDir: string | undefined;
+  /** `--before`: the older commit 'parley-before' runs. */
+  before: BeforeCommit | undefined;
 }
 
 /** The command line, checked; throws a one-line message for a bad option. */
@@ -44,6 +52,8 @@ function readOptions(): Options {
       'sample-every': { type: 'string' },
       connections: { type: 'string' },
       out: { type: 'string', default: fileURLToPath(new URL('results', import.meta.url)) },
+      profile: { type: 'string' },
+      before: { type: 'string' },
     },
   });
   const quick = values.quick!;
@@ -57,7 +67,11 @@ function readOptions(): Options {
     .servers!.split(',')
     .map((s) => s.trim())
     .filter((s) => s && s !== 'none') as ServerKind[];
-  for (const s of servers) if (!(s in SERVER_LABELS)) throw new Error(`--servers: unknown server "${s}" (parley, uws, socketio, none)`);
+  for (const s of servers) if (!(s in SERVER_LABELS)) throw new Error(`--servers: unknown server "${s}" (parley, parley-before, uws, socketio, none)`);
+  const before = values.before === undefined ? undefined : resolveBefore(values.before);
+  if (!before && servers.includes('parley-before')) throw new Error('--servers: parley-before needs --before <ref>');
+  // Parley at the older commit goes right before Parley (first when Parley is not measured).
+  if (before && !servers.includes('parley-before')) servers.splice(Math.max(0, servers.indexOf('parley')), 0, 'parley-before');
   return {
     quick,
     settings: {
@@ -72,6 +86,8 @@ function readOptions(): Options {
     servers,
     scaleConnections: Math.round(numberOption('connections', quick ? 2000 : 10_000, 0)),
     out: values.out!,
+    profileDir: values.profile === undefined ? undefined : resolve(values.profile),
+    before,
   };
 }
 
@@ -115,15 +131,33 @@ async function main(): Promise<void> {
     console.error(`bench: ${(err as Error).message}`);
     process.exit(2);
   }
-  const { quick, settings, scenarios, servers, scaleConnections } = options;
+  let worktree: Worktree | undefined;
+  try {
+    worktree = options.before && addWorktree(options.before.commit);
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  try {
+    await runBench(options, worktree?.dir);
+  } finally {
+    worktree?.remove();
+  }
+}
+
+/** `beforeDir`: the worktree 'parley-before' runs from. */
+async function runBench(options: Options, beforeDir: string | undefined): Promise<void> {
+  const { quick, settings, scenarios, servers, scaleConnections, before } = options;
+  const labelOf = (kind: ServerKind) => serverLabel(kind, before);
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const progress = terminalProgress();
   const pinning = detectPinning();
   pinSelf(pinning, LOAD_CORE);
-  progress.log(`fan-out benchmark${quick ? ' (quick)' : ''}: ${servers.map((s) => SERVER_LABELS[s]).join(', ') || 'no servers'}; scenarios ${scenarios.map((s) => s.label).join(', ')}`);
+  progress.log(`fan-out benchmark${quick ? ' (quick)' : ''}: ${servers.map(labelOf).join(', ') || 'no servers'}; scenarios ${scenarios.map((s) => s.label).join(', ')}`);
   progress.log(`pinning: ${pinning.description}`);
-  if (servers.includes('parley')) {
+  if (before) progress.log(`${labelOf('parley-before')}: ${before.ref} = ${before.commit}, run from a git worktree of it (${beforeDir}) with this checkout's node_modules`);
+  if (servers.some(isParley)) {
     progress.log(`Parley runs as shipped except ${Object.entries(PARLEY_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}: the bench lifts the per-user send rate limit (10/s) and allows more connections per user`);
   }
 
@@ -149,16 +183,17 @@ async function main(): Promise<void> {
   try {
     for (const kind of servers) {
       if (interrupted) break;
-      const label = SERVER_LABELS[kind];
+      const label = labelOf(kind);
       let server: ServerUnderTest | undefined;
       try {
         progress.status(`${label}: starting`);
         const ts = performance.now();
-        server = await startServer(kind, pinning, kind === 'parley' ? PARLEY_ENV : {});
+        const cwd = kind === 'parley-before' ? beforeDir : undefined;
+        server = await startServer(kind, pinning, { parleyEnv: isParley(kind) ? PARLEY_ENV : {}, profileDir: options.profileDir, cwd });
         running.add(server);
         let subscriberCookies: string[] = [];
         let publisherCookies: string[] = [];
-        if (kind === 'parley') {
+        if (isParley(kind)) {
           const users = Math.ceil(maxConnections / CONNECTIONS_PER_SUBSCRIBER_USER);
           progress.status(`${label}: signing up ${users} subscriber and ${PUBLISHER_USERS} publisher users`);
           subscriberCookies = await signUpUsers(server.url, 'sub', users);
@@ -212,6 +247,7 @@ async function main(): Promise<void> {
     pinning: pinning.description,
     settings: { ...settings, scenarios: scenarios.map((s) => s.label), servers },
     parleyEnv: PARLEY_ENV,
+    before,
     passes,
     connectionScale,
     failures,

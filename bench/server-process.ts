@@ -1,7 +1,8 @@
 /**
  * The servers under test, each started as its own process on the server core: Parley as
- * shipped (`server/main.ts`, embedded PostgreSQL in a throwaway DATA_DIR), the bare
- * uWebSockets.js ceiling and the Socket.IO rooms server from bench/servers/.
+ * shipped (`server/main.ts`, embedded PostgreSQL in a throwaway DATA_DIR), Parley at an
+ * older commit (the same, run from a worktree of it: `--before`), the bare uWebSockets.js
+ * ceiling and the Socket.IO rooms server from bench/servers/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,16 +14,35 @@ import { onCore, SERVER_CORE, type Pinning } from './cpu-pinning.js';
 import { descendants } from './proc-stats.js';
 import type { ServerKind } from './load-messages.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The checkout the bench runs from. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** Labels; 'parley-before' is labelled with its commit by serverLabel. */
 export const SERVER_LABELS: Record<ServerKind, string> = {
   parley: 'Parley',
+  'parley-before': 'Parley before',
   uws: 'bare uWS',
   socketio: 'Socket.IO',
 };
 
+/** Parley at either commit: the servers Parley's settings, users and checks apply to. */
+export const isParley = (kind: ServerKind): boolean => kind === 'parley' || kind === 'parley-before';
+
+/** The older commit `--before` names, resolved. */
+export interface BeforeCommit {
+  ref: string;
+  commit: string;
+  short: string;
+}
+
+export function serverLabel(kind: ServerKind, before: BeforeCommit | undefined): string {
+  return kind === 'parley-before' && before ? `${SERVER_LABELS[kind]} (${before.short})` : SERVER_LABELS[kind];
+}
+
+/** Relative to the checkout the server runs from (StartOptions.cwd). */
 const SCRIPTS: Record<ServerKind, string> = {
   parley: 'server/main.ts',
+  'parley-before': 'server/main.ts',
   uws: 'bench/servers/bare-uws.ts',
   socketio: 'bench/servers/socketio.ts',
 };
@@ -35,22 +55,33 @@ export interface ServerUnderTest {
   stop(): Promise<void>;
 }
 
-/**
- * Starts a server and waits until it says where it listens. `parleyEnv`: Parley's settings on top of its
- * defaults (the caller reports them). `wrap`: a command prefix such as prlimit.
- */
-export async function startServer(kind: ServerKind, pinning: Pinning, parleyEnv: Record<string, string> = {}, wrap: string[] = []): Promise<ServerUnderTest> {
+export interface StartOptions {
+  /** Parley's settings on top of its defaults (the caller reports them). */
+  parleyEnv?: Record<string, string>;
+  /** A command prefix such as prlimit. */
+  wrap?: string[];
+  /** Run the server under `node --cpu-prof`, writing its profile here when it stops. */
+  profileDir?: string;
+  /** The checkout to run the server from: this one by default, the worktree for 'parley-before'. */
+  cwd?: string;
+}
+
+/** Starts a server and waits until it says where it listens. */
+export async function startServer(kind: ServerKind, pinning: Pinning, options: StartOptions = {}): Promise<ServerUnderTest> {
+  const { parleyEnv = {}, wrap = [], profileDir, cwd = ROOT } = options;
+  if (kind === 'parley-before' && cwd === ROOT) throw new Error('parley-before runs from the worktree of the older commit: pass its cwd');
   // Port 0: each server takes a free port and says which once it listens.
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1' };
   let dataDir: string | undefined;
-  if (kind === 'parley') {
+  if (isParley(kind)) {
     for (const k of ['DATABASE_URL', 'PUBLIC_URL', 'ALLOWED_ORIGINS']) delete env[k];
     dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
     // LOG_LEVEL=info (the default) for the "Parley is listening" line the URL is read from.
     Object.assign(env, { DATA_DIR: dataDir, SESSION_SECRET: randomBytes(32).toString('base64url'), LOG_LEVEL: 'info', ...parleyEnv });
   }
-  const [cmd, ...args] = onCore(pinning, SERVER_CORE, [...wrap, process.execPath, '--import', 'tsx', SCRIPTS[kind]]);
-  const child = spawn(cmd!, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const [cmd, ...args] = onCore(pinning, SERVER_CORE, [...wrap, process.execPath, ...profile, '--import', 'tsx', SCRIPTS[kind]]);
+  const child = spawn(cmd!, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= stopProcess(child, dataDir));
   try {
