@@ -260,6 +260,28 @@ beforeAll(async () => {
     return new Response('read it all');
   }, opts);
 
+  // The rest of the Request API on a buffered body: answered by the stand-in or the real Request it builds.
+  serveFetch(tapped, '/raw/request-api', async (req) => {
+    const copy = await req.clone().text();
+    const signalIsAbortSignal = req.signal instanceof AbortSignal;
+    const bytes = new Uint8Array(await req.arrayBuffer());
+    let secondRead = 'allowed';
+    try {
+      await req.text();
+    } catch (err) {
+      secondRead = (err as Error).name;
+    }
+    return Response.json({
+      copy,
+      bytes: [...bytes],
+      bodyUsed: req.bodyUsed,
+      signalIsAbortSignal,
+      repeated: req.headers.get('X-Repeated'),
+      names: [...req.headers.keys()].filter((k) => k.startsWith('x-')),
+      secondRead,
+    });
+  }, opts);
+
   const app = buildApp();
   serveFetch(tapped, '/*', (req, env) => app.fetch(req, env), opts);
 
@@ -543,6 +565,35 @@ describe('hono-uws bridge', () => {
     expect(j.custom).toBe('Hello, World; v=1 "quoted" /path?x=1');
     expect(j.multi).toBe('first');
     expect(String(j.remoteAddress)).toMatch(/127\.0\.0\.1|7f00:1/);
+  });
+
+  it('serves the whole Request API for a buffered body: clone, signal, bytes, one read only, joined repeated headers', async () => {
+    const body = 'héllo, body';
+    const head =
+      `POST /raw/request-api HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      'X-Repeated: one\r\nX-Zeta: z\r\nX-Repeated: two\r\nX-Alpha: a\r\n\r\n';
+    const { received } = await rawExchange(port, [head + body], (b) => parseResponse(b) !== null);
+    const r = parseResponse(received)!;
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body.toString())).toEqual({
+      copy: body,
+      bytes: [...Buffer.from(body)],
+      bodyUsed: true,
+      signalIsAbortSignal: true,
+      repeated: 'one, two',
+      names: ['x-alpha', 'x-repeated', 'x-zeta'],
+      secondRead: 'TypeError',
+    });
+  });
+
+  it('answers 400 to a Host header that cannot be a URL authority, and keeps serving', async () => {
+    for (const host of ['a b', 'evil/path', 'x?y', '']) {
+      const { received } = await rawExchange(port, [`GET /ping HTTP/1.1\r\nHost: ${host}\r\n\r\n`], (b) => parseResponse(b) !== null);
+      expect(parseResponse(received)!.status, `Host: ${JSON.stringify(host)}`).toBe(400);
+    }
+    const { received } = await rawExchange(port, ['GET /ping HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n'], (b) => parseResponse(b) !== null);
+    expect(parseResponse(received)!.status).toBe(200);
+    expect((await fetch(`${base}/ping`)).status).toBe(200);
   });
 
   it('reported no unexpected bridge errors and the server still answers', async () => {

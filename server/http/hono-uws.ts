@@ -2,12 +2,15 @@
  * Serves any Fetch-style handler (Hono's app.fetch) on uWebSockets.js.
  *
  * uWS hands us a stack-allocated request that dies when the handler returns, so everything
- * is copied out synchronously; the body arrives through onData into a ReadableStream
- * (copied: uWS reuses the chunk's memory), capped at maxBodyBytes (413). The Response is
+ * is copied out synchronously. A body of declared length is collected into one buffer and
+ * handed over in a BufferedRequest; a chunked one arrives through onData into a
+ * ReadableStream (copied: uWS reuses the chunk's memory). Both are capped at maxBodyBytes
+ * (413). The Response is
  * written back in corked batches, honouring backpressure through onWritable, and a client
  * abort cancels both streams and stops every further touch of `res`.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uws-current';
+import { BufferedRequest, HeaderList } from './bridge-request.js';
 
 export type FetchHandler = (req: Request, env: BridgeEnv) => Response | Promise<Response>;
 
@@ -36,6 +39,9 @@ function statusLine(status: number, statusText: string): string {
   return `${status} ${statusText || STATUS_TEXT[status] || 'Status'}`;
 }
 
+/** A Host header that makes a valid URL authority: a name or IPv4 address, or [IPv6], and a port. */
+const HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
 const tooLargeBody = JSON.stringify({ error: { code: 'too_large', message: 'request body too large' } });
 
 interface Exchange {
@@ -44,7 +50,8 @@ interface Exchange {
   responded: boolean;
   /** The whole response went out (the 413): nothing may touch `res` again. */
   finished: boolean;
-  abort: AbortController;
+  /** Run once when the client goes away (ends the body stream, wakes the write loop). */
+  onAbort: Array<() => void>;
   /** Wakes the write loop while it waits in drained(). */
   wake?: () => void;
   /** uWS reported writable while the write loop was not waiting. */
@@ -99,7 +106,7 @@ function bodyStream(x: Exchange, limit: number): ReadableStream<Uint8Array> {
         controller.enqueue(new Uint8Array(chunk.slice(0)));
         if (isLast) controller.close();
       });
-      x.abort.signal.addEventListener('abort', () => {
+      x.onAbort.push(() => {
         try {
           controller.error(new Error('client aborted'));
         } catch {
@@ -124,7 +131,7 @@ function watchWritable(x: Exchange): void {
     else x.writable = true;
     return true;
   });
-  x.abort.signal.addEventListener('abort', () => x.wake?.(), { once: true });
+  x.onAbort.push(() => x.wake?.());
 }
 
 /** Resolves when uWS reports the socket writable again (or the client went away). */
@@ -201,33 +208,40 @@ async function writeResponse(x: Exchange, response: Response, isHead: boolean): 
 
 export function serveFetch(app: TemplatedApp, pattern: string, handler: FetchHandler, opts: BridgeOptions): void {
   app.any(pattern, (res: HttpResponse, req: HttpRequest) => {
-    const x: Exchange = { res, aborted: false, responded: false, finished: false, abort: new AbortController(), writable: false };
+    const x: Exchange = { res, aborted: false, responded: false, finished: false, onAbort: [], writable: false };
     res.onAborted(() => {
       x.aborted = true;
-      x.abort.abort();
+      for (const fn of x.onAbort) fn();
     });
 
     // Copy everything out of `req` now: it is invalid once this function returns.
     const method = req.getCaseSensitiveMethod().toUpperCase();
     const path = req.getUrl();
     const query = req.getQuery();
-    const headers = new Headers();
+    const headers = new HeaderList();
     req.forEach((key, value) => headers.append(key, value));
     const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
 
-    const url = `http://${headers.get('host') ?? 'localhost'}${path}${query ? `?${query}` : ''}`;
+    const host = headers.get('host') ?? 'localhost';
+    // The Request constructor used to refuse such a URL; the buffered stand-in does not parse it.
+    if (!HOST.test(host)) {
+      x.responded = true;
+      res.cork(() => res.writeStatus('400 Bad Request').end());
+      return;
+    }
+    const url = `http://${host}${path}${query ? `?${query}` : ''}`;
     const hasBody = method !== 'GET' && method !== 'HEAD';
     const declared = Number(headers.get('content-length') ?? 0);
     if (hasBody && declared > opts.maxBodyBytes) {
       respondTooLarge(x);
       return;
     }
-    const dispatch = (body: BodyInit | undefined, streamed: boolean) => {
+    const dispatchStream = (body: ReadableStream<Uint8Array>) => {
       let request: Request;
       try {
         // No `signal`: nothing downstream listens to one, and linking it costs more than the
-        // rest of the Request. Our own AbortController still ends the body stream.
-        request = new Request(url, { method, headers, body, ...(streamed ? { duplex: 'half' } : {}) } as RequestInit);
+        // rest of the Request. Our own abort listeners still end the body stream.
+        request = new Request(url, { method, headers: [...headers], body, duplex: 'half' } as RequestInit);
       } catch (err) {
         opts.onError?.(err);
         res.cork(() => res.writeStatus('400 Bad Request').end());
@@ -259,9 +273,10 @@ export function serveFetch(app: TemplatedApp, pattern: string, handler: FetchHan
         }
       });
 
-    if (!hasBody || (headers.has('content-length') && declared === 0)) dispatch(undefined, false);
-    else if (headers.has('content-length')) collectBody(x, declared, (bytes) => dispatch(bytes, false));
+    const buffered = (bytes: Uint8Array<ArrayBuffer> | undefined) => run(new BufferedRequest(url, method, headers, bytes) as unknown as Request);
+    if (!hasBody || (headers.has('content-length') && declared === 0)) buffered(undefined);
+    else if (headers.has('content-length')) collectBody(x, declared, buffered);
     // Without a length (chunked), the body streams in as it arrives.
-    else dispatch(bodyStream(x, opts.maxBodyBytes), true);
+    else dispatchStream(bodyStream(x, opts.maxBodyBytes));
   });
 }
