@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, type BeforeCommit } from './server-process.js';
+import { buildWebClient } from './web-client.js';
 
 const git = (args: string[]): string => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
@@ -56,10 +57,10 @@ export function addWorktree(commit: string): Worktree {
   }
   if (existsSync(join(dir, 'vite.config.ts'))) {
     try {
-      execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      buildWebClient(dir);
     } catch (err) {
       remove();
-      throw new Error(`--before: building the web client of ${commit} failed: ${String((err as { stderr?: unknown }).stderr ?? (err as Error).message).trim().split('\n')[0]}`);
+      throw new Error(`--before: ${(err as Error).message}`);
     }
   }
   return { dir, remove };
