@@ -44,6 +44,8 @@ export interface Limits {
   maxBodyChars: number;
   /** COMMIT_BATCH_MAX: most messages written by one group commit. */
   commitBatchMax: number;
+  /** COMMIT_LINGER_MS: longest a commit waits for the rest of a busy round of senders (0: never). */
+  commitLingerMs: number;
 }
 
 function parseIntSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -68,6 +70,7 @@ export function loadLimits(env: NodeJS.ProcessEnv = {}): Limits {
     typingIntervalMs: int('TYPING_INTERVAL_MS', 2000, 0, 60_000),
     maxBodyChars: int('MAX_BODY_CHARS', 4000, 1, 100_000),
     commitBatchMax: int('COMMIT_BATCH_MAX', 1000, 1, 10_000),
+    commitLingerMs: int('COMMIT_LINGER_MS', 2, 0, 100),
   };
 }
 

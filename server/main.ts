@@ -65,6 +65,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
     run: (fn) => withPgClient(orm, fn),
     onCommitted: (committed) => feed.publishMessages(committed),
     maxBatch: limits.commitBatchMax,
+    lingerMs: limits.commitLingerMs,
     onError: (err, size) => log.warn({ err: (err as Error).message, size }, 'group commit failed; senders told unavailable'),
   });
   const presence = new PresenceTracker();

@@ -36,7 +36,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function writer(published: ChatMessage[][], answeredBeforePublish: string[] = []) {
+function writer(published: ChatMessage[][], answeredBeforePublish: string[] = [], lingerMs = 0) {
   const answered = new Set<string>();
   const w = new GroupCommitWriter({
     run: (fn) => withPgClient(orm, fn),
@@ -45,6 +45,7 @@ function writer(published: ChatMessage[][], answeredBeforePublish: string[] = []
       published.push(messages);
     },
     maxBatch: 50,
+    lingerMs,
   });
   const submit = (s: Send) =>
     w.submit(s).then((c) => {
@@ -152,5 +153,50 @@ describe('GroupCommitWriter', () => {
     const retry = await w.submit(send(1, 0, 'lost-1'));
     expect(retry.duplicate).toBe(true);
     expect(published.flat().filter((m) => m.cid === 'lost-1')).toHaveLength(1);
+  });
+});
+
+/**
+ * `senders` closed loops of `rounds` sends each, like remote clients that send again once
+ * answered: the even ones at once, the odd ones 30 ms later, so that without a linger the
+ * two halves commit apart.
+ */
+async function closedLoops(submit: (s: Send) => Promise<unknown>, senders: number, rounds: number, tag: string): Promise<void> {
+  await Promise.all(
+    Array.from({ length: senders }, async (_, i) => {
+      for (let r = 0; r < rounds; r++) {
+        await submit(send(i % 3, i % 3, `${tag}-${i}-${r}`));
+        await new Promise((resolve) => setTimeout(resolve, i % 2 ? 30 : 1));
+      }
+    }),
+  );
+}
+
+describe('GroupCommitWriter linger', () => {
+  it('lets a batch wait for the rest of a busy round, and ends the wait as soon as the round is complete', async () => {
+    const published: ChatMessage[][] = [];
+    // A linger far beyond the test's timeout: finishing at all shows each wait ended early.
+    const { submit } = writer(published, [], 60_000);
+    await closedLoops(submit, 16, 8, 'round');
+    const sizes = published.map((batch) => batch.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(16 * 8);
+    // Once the first rounds set the pace, every batch carries the whole round of 16.
+    expect(sizes.slice(-4)).toEqual([16, 16, 16, 16]);
+  });
+
+  it('without a linger the same senders split into smaller batches (control for the test above)', async () => {
+    const published: ChatMessage[][] = [];
+    const { submit } = writer(published, [], 0);
+    await closedLoops(submit, 16, 8, 'split');
+    expect(Math.max(...published.slice(1).map((batch) => batch.length))).toBeLessThanOrEqual(8);
+  });
+
+  it('never lingers for a lone sender or a small round', async () => {
+    const published: ChatMessage[][] = [];
+    const { submit } = writer(published, [], 60_000);
+    // Lingering even once would outlast the test's timeout.
+    await closedLoops(submit, 1, 5, 'lone');
+    await closedLoops(submit, 3, 3, 'few');
+    expect(published.flat().length).toBe(5 + 9);
   });
 });

@@ -62,6 +62,11 @@ export interface GroupCommitOptions {
   /** Called after each COMMIT with the new messages, in seq order within each room. */
   onCommitted: (messages: ChatMessage[]) => void;
   maxBatch: number;
+  /**
+   * How long a batch may wait, at most, for senders that were part of the last round and
+   * have not sent again yet (0: never wait). See drain().
+   */
+  lingerMs?: number;
   /** Sends waiting beyond this many are refused with StoreUnavailable at once. */
   maxQueue?: number;
   onError?: (err: unknown, batchSize: number) => void;
@@ -86,6 +91,10 @@ export class GroupCommitWriter {
   /** Sends whose batch failed in a way that may still have committed (see remember()). */
   private uncertain: Send[] = [];
   private stats = { batches: 0, messages: 0 };
+  /** Sends that were queued or committing together when the last batch finished. */
+  private lastRound = 0;
+  /** While a batch lingers: the queue length that ends the wait, and how to end it. */
+  private lingering: { until: number; wake: () => void } | undefined;
 
   constructor(private readonly opts: GroupCommitOptions) {}
 
@@ -96,6 +105,7 @@ export class GroupCommitWriter {
         return;
       }
       this.queue.push({ ...send, resolve, reject });
+      if (this.lingering && this.queue.length >= this.lingering.until) this.lingering.wake();
       if (!this.draining) {
         this.draining = true;
         void this.drain();
@@ -130,6 +140,7 @@ export class GroupCommitWriter {
     // instead of splitting into a batch of one and a batch of the rest.
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.queue.length > 0) {
+      await this.linger();
       const batch = this.queue.splice(0, this.opts.maxBatch);
       this.inFlight = new Set([...batch.map((p) => p.roomId), ...this.uncertain.map((u) => u.roomId)]);
       if (this.uncertain.length) await this.settleUncertain().catch((err) => this.opts.onError?.(err, this.uncertain.length));
@@ -147,11 +158,35 @@ export class GroupCommitWriter {
         }
       }
       this.inFlight = undefined;
+      this.lastRound = batch.length + this.queue.length;
       for (const w of this.batchWaiters.splice(0)) w();
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.draining = false;
     for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /**
+   * Under a steady load of senders that each wait for their answer before sending again, the
+   * batches settle into two halves taking turns: one commits while the other queues. Each
+   * room then gets few messages per commit, and every subscriber one frame per write. So
+   * when fewer sends are queued than took part in the last round, the batch waits (at most
+   * lingerMs) for the rest, whose answers have just gone out. A lone sender never waits:
+   * the round must have had several senders.
+   */
+  private async linger(): Promise<void> {
+    const ms = this.opts.lingerMs ?? 0;
+    const until = Math.min(this.lastRound, this.opts.maxBatch);
+    if (ms <= 0 || this.lastRound < 4 || this.queue.length >= until) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(wake, ms);
+      function wake() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.lingering = { until, wake };
+    });
+    this.lingering = undefined;
   }
 
   /**
