@@ -170,7 +170,8 @@ function barPanel(p: Panel): string {
   const plotW = p.width - 60;
   const plotH = p.height - 70;
   const values = p.groups.flatMap((g) => p.servers.map((s) => p.value(s, g))).filter((v): v is number => v !== undefined && Number.isFinite(v));
-  const max = Math.max(...values, 1e-9);
+  // No figures at all (only the connection-scale test ran): an empty chart on a 0..1 axis.
+  const max = values.length ? Math.max(...values, 1e-9) : 1;
   const step = niceStep(max * 1.1);
   const top_ = Math.ceil((max * 1.1) / step) * step;
   const yOf = (v: number) => top + plotH - (v / top_) * plotH;
@@ -178,7 +179,7 @@ function barPanel(p: Panel): string {
   for (let v = 0; v <= top_ + step / 2; v += step) {
     const y = yOf(v);
     out.push(`<line x1="${left}" x2="${left + plotW}" y1="${y}" y2="${y}" stroke="#e2e8f0"/>`);
-    out.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end" font-size="11" fill="#475569">${esc(num(v, step < 1 ? String(step).split('.')[1]!.length : 0))}</text>`);
+    out.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end" font-size="11" fill="#475569">${esc(num(v, step < 1 ? Math.ceil(-Math.log10(step) - 1e-9) : 0))}</text>`);
   }
   const groupW = plotW / p.groups.length;
   const barW = Math.min(36, (groupW * 0.8) / p.servers.length);
