@@ -17,15 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { signUpUsers } from './accounts.js';
 import { addWorktree, resolveBefore, type Worktree } from './before-worktree.js';
-import { buildWebClient } from './web-client.js';
-import { clientIsStale } from '../server/web-build.js';
 import { runConnectionScale, type ConnectionScaleResult, type Stoppable } from './connection-scale.js';
 import { detectPinning, LOAD_CORE, pinSelf } from './cpu-pinning.js';
 import { parseScenarios, runScenario, type FanOutSettings, type PassResult, type Progress, type Scenario } from './fan-out.js';
 import { LoadProcess } from './load-process.js';
 import type { FromPublisher, FromSubscribers, ServerKind, ToPublisher, ToSubscribers } from './load-messages.js';
 import { markdownReport, writeResults, type BenchRun } from './report.js';
-import { isParley, ROOT, SERVER_LABELS, serverLabel, startServer, type BeforeCommit, type ServerUnderTest } from './server-process.js';
+import { isParley, SERVER_LABELS, serverLabel, startServer, type BeforeCommit, type ServerUnderTest } from './server-process.js';
 
 interface Options {
   quick: boolean;
@@ -159,10 +157,6 @@ async function runBench(options: Options, beforeDir: string | undefined): Promis
   progress.log(`fan-out benchmark${quick ? ' (quick)' : ''}: ${servers.map(labelOf).join(', ') || 'no servers'}; scenarios ${scenarios.map((s) => s.label).join(', ')}`);
   progress.log(`pinning: ${pinning.description}`);
   if (before) progress.log(`${labelOf('parley-before')}: ${before.ref} = ${before.commit}, run from a git worktree of it (${beforeDir}) with this checkout's node_modules`);
-  if (servers.includes('parley') && clientIsStale()) {
-    progress.log('building the web client first, outside the server measured');
-    buildWebClient(ROOT);
-  }
   if (servers.some(isParley)) {
     progress.log(`Parley runs as shipped except ${Object.entries(PARLEY_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}: the bench lifts the per-user send rate limit (10/s) and allows more connections per user`);
   }

@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { onCore, SERVER_CORE, type Pinning } from './cpu-pinning.js';
 import { descendants } from './proc-stats.js';
 import type { ServerKind } from './load-messages.js';
+import { buildWebClient } from './web-client.js';
+import { clientIsStale } from '../server/web-build.js';
 
 /** The checkout the bench runs from. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -70,6 +72,8 @@ export interface StartOptions {
 export async function startServer(kind: ServerKind, pinning: Pinning, options: StartOptions = {}): Promise<ServerUnderTest> {
   const { parleyEnv = {}, wrap = [], profileDir, cwd = ROOT } = options;
   if (kind === 'parley-before' && cwd === ROOT) throw new Error('parley-before runs from the worktree of the older commit: pass its cwd');
+  // The worktree's client is built when it is checked out; this checkout's may be missing or stale.
+  if (kind === 'parley' && clientIsStale()) buildWebClient(ROOT);
   // Port 0: each server takes a free port and says which once it listens.
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1' };
   let dataDir: string | undefined;

@@ -4,13 +4,14 @@
  * measures (Vite in its heap doubled the RSS reported).
  */
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from './server-process.js';
+import { fileURLToPath } from 'node:url';
+
+const VITE = fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url));
 
 /** Throws a one-line message when the build fails. */
 export function buildWebClient(dir: string): void {
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(process.execPath, [VITE, 'build', '--logLevel', 'warn'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const said = String((err as { stderr?: unknown }).stderr ?? (err as Error).message).trim().split('\n')[0];
     throw new Error(`building the web client in ${dir} failed: ${said}`);

@@ -5,9 +5,8 @@
  * is copied out synchronously. A body of declared length is collected into one buffer and
  * handed over in a BufferedRequest; a chunked one arrives through onData into a
  * ReadableStream (copied: uWS reuses the chunk's memory). Both are capped at maxBodyBytes
- * (413). The Response is
- * written back in corked batches, honouring backpressure through onWritable, and a client
- * abort cancels both streams and stops every further touch of `res`.
+ * (413). The Response is written back in corked batches, honouring backpressure through
+ * onWritable, and a client abort cancels both streams and stops every further touch of `res`.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uws-current';
 import { BufferedRequest, HeaderList } from './bridge-request.js';

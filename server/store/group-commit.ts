@@ -64,7 +64,7 @@ export interface GroupCommitOptions {
   maxBatch: number;
   /**
    * How long a batch may wait, at most, for senders that were part of the last round and
-   * have not sent again yet (0: never wait). See drain().
+   * have not sent again yet (0: never wait). See linger().
    */
   lingerMs?: number;
   /** Sends waiting beyond this many are refused with StoreUnavailable at once. */
