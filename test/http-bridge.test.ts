@@ -10,6 +10,7 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uws-current';
 import { serveFetch, type BridgeEnv } from '../server/http/hono-uws.js';
+import { PREPARED_BODY_HEADER, preparedJson } from '../server/http/prepared-body.js';
 import { loadUws, type Uws } from '../server/uws/load-uws.js';
 
 const MAX_BODY = 1024;
@@ -115,6 +116,20 @@ function rawExchange(
   });
 }
 
+/**
+ * HEAD then GET of one path, pipelined on one raw connection: fetch hides body bytes on HEAD,
+ * and the GET shows the connection survived the HEAD. Returns the HEAD's head (lower-cased) and the GET.
+ */
+async function headThenGet(port: number, path: string): Promise<{ headPart: string; get: ReturnType<typeof parseResponse> }> {
+  const req = (m: string) => `${m} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+  const { received } = await rawExchange(port, [req('HEAD') + req('GET')], (b) => {
+    const first = b.indexOf('\r\n\r\n');
+    return first >= 0 && parseResponse(b.subarray(first + 4)) !== null;
+  });
+  const headEnd = received.indexOf('\r\n\r\n') + 4;
+  return { headPart: received.subarray(0, headEnd).toString('latin1').toLowerCase(), get: parseResponse(received.subarray(headEnd)) };
+}
+
 function chunk(data: string): string {
   return `${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`;
 }
@@ -145,7 +160,21 @@ function buildApp(): Hono<{ Bindings: BridgeEnv }> {
     return c.json({ error: { code: 'handler_failed' } }, 500);
   });
 
+  // As in the real app: c.json() answers with a prepared body (server/http/prepared-body.ts).
+  app.use(preparedJson);
   app.post('/echo', async (c) => c.json(await c.req.json()));
+
+  // Hono copies the Response when a header is added after it was made: the body must survive.
+  app.use('/late/*', async (c, next) => {
+    await next();
+    c.header('x-late', 'added after');
+    if (c.req.query('fail') === '1') throw new Error('failed after the handler answered');
+    if (c.req.query('replace') === '1') c.res = c.text('replaced', 202);
+  });
+  app.get('/late/json', (c) => {
+    c.header('set-cookie', 'early=1; Path=/');
+    return c.json({ seq: 7, text: 'naïve ☕' }, 201);
+  });
 
   app.get('/hello', (c) => c.text('hello world', 200, { 'x-hello': 'yes' }));
 
@@ -204,6 +233,9 @@ function buildApp(): Hono<{ Bindings: BridgeEnv }> {
   });
 
   app.get('/ping', (c) => c.text('pong'));
+
+  // Static files declare their length.
+  app.get('/sized', () => new Response('sized body', { headers: { 'content-length': '10' } }));
 
   return app;
 }
@@ -400,22 +432,22 @@ describe('hono-uws bridge', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await res.text()).toBe('');
 
-    // fetch hides body bytes on HEAD; a pipelined HEAD + GET on one raw connection does not.
-    const req = (m: string) => `${m} /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
-    const { received } = await rawExchange(port, [req('HEAD') + req('GET')], (b) => {
-      const first = b.indexOf('\r\n\r\n');
-      return first >= 0 && parseResponse(b.subarray(first + 4)) !== null;
-    });
-    const headEnd = received.indexOf('\r\n\r\n') + 4;
-    const headPart = received.subarray(0, headEnd).toString('latin1');
-    expect(headPart).toMatch(/^HTTP\/1\.1 200/);
-    expect(headPart.toLowerCase()).toContain('x-hello: yes');
+    const { headPart, get } = await headThenGet(port, '/hello');
+    expect(headPart).toMatch(/^http\/1\.1 200/);
+    expect(headPart).toContain('x-hello: yes');
     // HEAD must not claim a length different from GET's (0 would be a lie for an 11-byte body)
     const headLen = /content-length: *(\d+)/i.exec(headPart)?.[1];
     if (headLen !== undefined) expect(Number(headLen)).toBe('hello world'.length);
-    const get = parseResponse(received.subarray(headEnd));
     expect(get?.status).toBe(200);
     expect(get?.body.toString()).toBe('hello world');
+  });
+
+  it('answers HEAD with a declared length and keeps the connection for the next request', async () => {
+    const { headPart, get } = await headThenGet(port, '/sized');
+    expect(headPart).toMatch(/^http\/1\.1 200/);
+    expect(headPart).toMatch(/content-length: *10\r\n/);
+    expect(get?.status).toBe(200);
+    expect(get?.body.toString()).toBe('sized body');
   });
 
   it("passes Hono's default 404 through for an unknown route", async () => {
@@ -594,6 +626,44 @@ describe('hono-uws bridge', () => {
     const { received } = await rawExchange(port, ['GET /ping HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n'], (b) => parseResponse(b) !== null);
     expect(parseResponse(received)!.status).toBe(200);
     expect((await fetch(`${base}/ping`)).status).toBe(200);
+  });
+
+  it('answers c.json() with its prepared body, status, earlier cookies and late headers, without the internal header', async () => {
+    const res = await fetch(`${base}/late/json`);
+    expect(res.status).toBe(201);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('x-late')).toBe('added after');
+    expect(res.headers.getSetCookie()).toEqual(['early=1; Path=/']);
+    expect(res.headers.has(PREPARED_BODY_HEADER)).toBe(false);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ seq: 7, text: 'naïve ☕' });
+    expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+  });
+
+  it("answers with the error handler's prepared body when a middleware fails after the handler answered", async () => {
+    const before = honoErrors.length;
+    const res = await fetch(`${base}/late/json?fail=1`);
+    expect(res.status).toBe(500);
+    expect(res.headers.has(PREPARED_BODY_HEADER)).toBe(false);
+    expect(await res.json()).toEqual({ error: { code: 'handler_failed' } });
+    expect(honoErrors.length).toBe(before + 1);
+  });
+
+  it('answers with a body a middleware put in place of a prepared JSON answer', async () => {
+    const res = await fetch(`${base}/late/json?replace=1`);
+    expect(res.status).toBe(202);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(res.headers.has(PREPARED_BODY_HEADER)).toBe(false);
+    expect(await res.text()).toBe('replaced');
+  });
+
+  it('answers HEAD on a JSON route with the length of the GET body and no body, then the pipelined GET', async () => {
+    const { headPart, get } = await headThenGet(port, '/late/json');
+    expect(headPart).toMatch(/^http\/1\.1 201/);
+    expect(headPart).not.toContain(PREPARED_BODY_HEADER);
+    expect(get?.status).toBe(201);
+    expect(Number(/content-length: *(\d+)/.exec(headPart)?.[1])).toBe(get?.body.byteLength);
+    expect(JSON.parse(get!.body.toString())).toEqual({ seq: 7, text: 'naïve ☕' });
   });
 
   it('reported no unexpected bridge errors and the server still answers', async () => {

@@ -14,6 +14,7 @@ import { healthRoutes, type HealthDeps } from './health-routes.js';
 import { messageRoutes, type MessageDeps } from './message-routes.js';
 import { userRoutes, type UserDeps } from './user-routes.js';
 import { OriginPolicy } from './origin-policy.js';
+import { preparedJson } from './prepared-body.js';
 
 export interface AppVars {
   session: SessionUser | null;
@@ -62,6 +63,7 @@ export function requireSession(c: Context<AppEnv>): SessionUser {
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use(preparedJson);
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(err.toJSON(), err.status as 400);

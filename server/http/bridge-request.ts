@@ -62,6 +62,8 @@ export class HeaderList implements Headers {
 export class BufferedRequest {
   private real?: Request;
   private used = false;
+  /** The latest JSON answer's text, kept beside its bodiless Response (see prepared-body.ts). */
+  prepared: string | undefined;
 
   constructor(
     readonly url: string,

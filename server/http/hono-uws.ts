@@ -10,6 +10,7 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uws-current';
 import { BufferedRequest, HeaderList } from './bridge-request.js';
+import { PREPARED_BODY_HEADER, preparedBody } from './prepared-body.js';
 
 export type FetchHandler = (req: Request, env: BridgeEnv) => Response | Promise<Response>;
 
@@ -23,8 +24,11 @@ export interface BridgeOptions {
   onError?: (err: unknown) => void;
 }
 
-/** Headers uWS writes itself; writing them again would corrupt framing. */
-const HOP_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'set-cookie']);
+/**
+ * Headers not copied as they are: uWS writes the framing ones itself (writing them again
+ * would corrupt framing), Set-Cookie goes one line per cookie, and the prepared-body name is ours.
+ */
+const NOT_COPIED = new Set(['content-length', 'transfer-encoding', 'connection', 'set-cookie', PREPARED_BODY_HEADER]);
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 201: 'Created', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found',
@@ -142,7 +146,7 @@ function drained(x: Exchange): Promise<void> {
   return new Promise((resolve) => (x.wake = resolve));
 }
 
-async function writeResponse(x: Exchange, response: Response, isHead: boolean): Promise<void> {
+async function writeResponse(x: Exchange, request: Request, response: Response, isHead: boolean): Promise<void> {
   if (x.aborted || x.responded) {
     await response.body?.cancel().catch(() => {});
     return;
@@ -152,20 +156,24 @@ async function writeResponse(x: Exchange, response: Response, isHead: boolean): 
   const writeHead = () => {
     res.writeStatus(statusLine(response.status, response.statusText));
     response.headers.forEach((value, key) => {
-      if (!HOP_HEADERS.has(key)) res.writeHeader(key, value);
+      if (!NOT_COPIED.has(key)) res.writeHeader(key, value);
     });
     for (const cookie of response.headers.getSetCookie()) res.writeHeader('set-cookie', cookie);
   };
+  const prepared = preparedBody(request, response);
   const body = response.body;
   if (!body || isHead || response.status === 204 || response.status === 304) {
     await body?.cancel().catch(() => {});
-    const declared = response.headers.get('content-length');
+    const declared = prepared === undefined ? response.headers.get('content-length') : String(Buffer.byteLength(prepared));
     res.cork(() => {
       writeHead();
-      if (isHead && declared !== null) res.endWithoutBody(Number(declared));
-      // HEAD without a known length: omit Content-Length (end() would claim 0).
-      else if (isHead || response.status === 204 || response.status === 304) res.endWithoutBody();
-      else res.end();
+      // HEAD tells the GET's length when the Response declares one. Written as a header:
+      // endWithoutBody(length) leaves uWS expecting that many bytes, and it drops the
+      // connection at the next request on it (found with a pipelined HEAD + GET).
+      if (isHead && declared !== null) res.writeHeader('content-length', declared);
+      // Without a declared length, HEAD omits Content-Length (end() would claim 0).
+      if (isHead || response.status === 204 || response.status === 304) res.endWithoutBody();
+      else res.end(prepared ?? '');
     });
     return;
   }
@@ -252,7 +260,7 @@ export function serveFetch(app: TemplatedApp, pattern: string, handler: FetchHan
     const run = (request: Request) =>
     Promise.resolve()
       .then(() => handler(request, { remoteAddress }))
-      .then((response) => writeResponse(x, response, method === 'HEAD'))
+      .then((response) => writeResponse(x, request, response, method === 'HEAD'))
       .catch((err: unknown) => {
         // After a 413 the handler's failed body read is expected, and `res` is gone.
         if (x.aborted || x.finished) return;
