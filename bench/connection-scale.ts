@@ -19,8 +19,9 @@ import { signUpUsers } from './accounts.js';
 import { detectPinning, LOAD_CORE, pinSelf, type Pinning } from './cpu-pinning.js';
 import type { Progress } from './fan-out.js';
 import { LoadProcess } from './load-process.js';
-import type { FromSubscribers, SubscriberSpec, ToSubscribers } from './load-messages.js';
+import type { FromSubscribers, OpeningRetries, SubscriberSpec, ToSubscribers } from './load-messages.js';
 import { openFilesHardLimit, rssBytes } from './proc-stats.js';
+import { retriedOpenings } from './report.js';
 import { startServer, type ServerUnderTest } from './server-process.js';
 
 export const CONNECTIONS_PER_USER = 100;
@@ -31,6 +32,7 @@ export interface ConnectionScaleResult {
   connections: number;
   opened: number;
   failures: string[];
+  retries: OpeningRetries;
   users: number;
   signupSeconds: number;
   connectSeconds: number;
@@ -84,6 +86,7 @@ export async function runConnectionScale(connections: number, pinning: Pinning, 
       connections,
       opened: opened.opened,
       failures: opened.failures,
+      retries: opened.retries,
       users,
       signupSeconds,
       connectSeconds: opened.ms / 1000,
@@ -94,7 +97,8 @@ export async function runConnectionScale(connections: number, pinning: Pinning, 
     };
     progress.log(
       `connection scale: ${opened.opened.toLocaleString('en-US')} of ${connections.toLocaleString('en-US')} idle connections in ${result.connectSeconds.toFixed(1)} s; ` +
-        `server RSS ${mb(rssBeforeBytes)} -> ${mb(rssAfterBytes)} MB, ${result.bytesPerConnection === undefined ? '?' : (result.bytesPerConnection / 1024).toFixed(2)} KB per connection`,
+        `server RSS ${mb(rssBeforeBytes)} -> ${mb(rssAfterBytes)} MB, ${result.bytesPerConnection === undefined ? '?' : (result.bytesPerConnection / 1024).toFixed(2)} KB per connection` +
+        (opened.retries.count ? `; ${retriedOpenings(opened.retries, 'idle connection')}` : ''),
     );
     await subscribers.request({ type: 'close' }, 'closed', 60_000);
     return result;

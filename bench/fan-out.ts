@@ -15,6 +15,7 @@ import type {
   FromPublisher,
   FromSubscribers,
   LatencySummary,
+  OpeningRetries,
   PublishResult,
   ServerKind,
   SubscriberSpec,
@@ -23,7 +24,7 @@ import type {
 } from './load-messages.js';
 import { LOAD_CORE, SERVER_CORE } from './cpu-pinning.js';
 import { coreTimes, cpuDelta, cpuSample, descendantsPssBytes, rssBytes, type CoreTimes } from './proc-stats.js';
-import { passSummaryLine } from './report.js';
+import { passSummaryLine, retriedOpenings } from './report.js';
 import { isParley, type ServerUnderTest } from './server-process.js';
 
 export interface Scenario {
@@ -107,6 +108,16 @@ export interface PassResult {
   committed: number | undefined;
 }
 
+/** How a scenario's subscribers opened. */
+export interface ScenarioOpening {
+  server: ServerKind;
+  scenario: string;
+  subscribers: number;
+  /** Time to open and join them all, s. */
+  seconds: number;
+  retries: OpeningRetries;
+}
+
 export interface CoreUse {
   busyPercent: number;
   stealPercent: number;
@@ -140,7 +151,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 /** Short of the expected deliveries, the drain ends after this long without one. */
 const QUIET_MS = 10_000;
 
-export async function runScenario(ctx: FanOutContext, scenario: Scenario, tag: string): Promise<PassResult[]> {
+export async function runScenario(ctx: FanOutContext, scenario: Scenario, tag: string): Promise<{ opening: ScenarioOpening; passes: PassResult[] }> {
   const { subscribers, server, settings, progress } = ctx;
   const rooms = Array.from({ length: scenario.rooms }, (_, i) => `${tag}-${i}`);
   const specs: SubscriberSpec[] = [];
@@ -157,21 +168,23 @@ export async function runScenario(ctx: FanOutContext, scenario: Scenario, tag: s
     'opened',
     180_000,
   );
+  const retried = opened.retries.count > 0 ? `; ${retriedOpenings(opened.retries)}` : '';
   try {
     if (opened.opened < specs.length) {
-      throw new Error(`${head}: only ${opened.opened} of ${specs.length} subscribers joined: ${opened.failures.join('; ')}`);
+      throw new Error(`${head}: only ${opened.opened} of ${specs.length} subscribers joined: ${opened.failures.join('; ')}${retried}`);
     }
-    progress.log(`${head}: ${fmt(specs.length)} subscribers joined in ${(opened.ms / 1000).toFixed(1)} s`);
+    progress.log(`${head}: ${fmt(specs.length)} subscribers joined in ${(opened.ms / 1000).toFixed(1)} s${retried}`);
     progress.status(`${head}: warm-up ${settings.warmupSeconds} s`);
     const warm = await publish(ctx, rooms, 'closed', settings.warmupSeconds, 0, () => {});
     await drain(ctx, warm.acked * scenario.subscribersPerRoom);
-    const results: PassResult[] = [];
+    const passes: PassResult[] = [];
     for (const pass of ['closed', 'rate'] as const) {
       const result = await measurePass(ctx, scenario, rooms, specs, pass);
-      results.push(result);
+      passes.push(result);
       progress.log(passSummaryLine(result));
     }
-    return results;
+    const opening = { server: server.kind, scenario: scenario.label, subscribers: specs.length, seconds: opened.ms / 1000, retries: opened.retries };
+    return { opening, passes };
   } finally {
     // When the subscriber process is gone, the error that brought us here says more.
     await subscribers.request({ type: 'close' }, 'closed', 30_000).catch(() => {});

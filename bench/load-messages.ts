@@ -45,8 +45,14 @@ export interface SubscriberReport {
   cpuUs: number;
 }
 
+/** Openings tried again after a transport failure (subscribers.ts), and why: distinct reasons, counted. */
+export interface OpeningRetries {
+  count: number;
+  reasons: string[];
+}
+
 export type FromSubscribers =
-  | { type: 'opened'; ms: number; opened: number; failures: string[] }
+  | { type: 'opened'; ms: number; opened: number; failures: string[]; retries: OpeningRetries }
   | { type: 'peek'; delivered: number }
   | { type: 'report'; report: SubscriberReport }
   | { type: 'closed' };

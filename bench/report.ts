@@ -6,8 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionScaleResult } from './connection-scale.js';
-import type { FanOutSettings, PassResult } from './fan-out.js';
-import type { ServerKind } from './load-messages.js';
+import type { FanOutSettings, PassResult, ScenarioOpening } from './fan-out.js';
+import type { OpeningRetries, ServerKind } from './load-messages.js';
 import { isParley, serverLabel, type BeforeCommit } from './server-process.js';
 
 export interface BenchRun {
@@ -22,6 +22,8 @@ export interface BenchRun {
   /** `--before`: the older commit measured as 'parley-before'. */
   before: BeforeCommit | undefined;
   passes: PassResult[];
+  /** Per scenario and server, how its subscribers opened (retries included). */
+  openings: ScenarioOpening[];
   connectionScale: ConnectionScaleResult | undefined;
   /** Servers or scenarios that failed, with why. */
   failures: string[];
@@ -51,6 +53,11 @@ function cpuPerDelivery(r: PassResult): string {
 function loadCpu(r: PassResult): string {
   const part = (us: number) => Math.round(us / 1e4 / r.cpuSpanSeconds);
   return `${Math.round(r.loadCpu.percentOfCore)}% (${part(r.loadCpu.publisherUs)}+${part(r.loadCpu.subscribersUs)})`;
+}
+
+/** "2 subscriber openings retried: <reason> (x2)", for openings retried after a transport failure. */
+export function retriedOpenings(r: OpeningRetries, what = 'subscriber'): string {
+  return `${r.count} ${what} opening${r.count === 1 ? '' : 's'} retried: ${r.reasons.join('; ')}`;
 }
 
 export function markdownReport(run: BenchRun): string {
@@ -109,8 +116,10 @@ export function markdownReport(run: BenchRun): string {
   }
   const committedOff = run.passes.filter((r) => r.committed !== undefined && (r.committed < r.publishes.acked || r.committed > r.publishes.acked + r.publishes.inFlight));
   for (const r of committedOff) lines.push(`- ${labelOf(r.server)} ${r.scenario} ${r.pass}: lastSeq grew by ${r.committed}, but ${r.publishes.acked} posts were acknowledged and ${r.publishes.inFlight} in flight.`);
+  const retried = run.openings.filter((o) => o.retries.count > 0);
+  for (const o of retried) lines.push(`- ${labelOf(o.server)} ${o.scenario}: ${retriedOpenings(o.retries)}.`);
   for (const f of run.failures) lines.push(`- Failed: ${f}`);
-  if (notes.length || committedOff.length || run.failures.length) lines.push('');
+  if (notes.length || committedOff.length || retried.length || run.failures.length) lines.push('');
 
   const c = run.connectionScale;
   if (c) {
@@ -119,7 +128,8 @@ export function markdownReport(run: BenchRun): string {
     lines.push(
       `| ${num(c.connections)} | ${num(c.opened)} | ${c.connectSeconds.toFixed(1)} s | ${mib(c.rssBeforeBytes)} → ${mib(c.rssAfterBytes)} MB | ${c.bytesPerConnection === undefined ? '–' : (c.bytesPerConnection / 1024).toFixed(2) + ' KB'} |`,
       '',
-      `${c.users} users (CONNECTIONS_PER_USER=100), signed up in ${c.signupSeconds.toFixed(1)} s; open files: ${c.fileLimit}.${c.failures.length ? ' Failures: ' + c.failures.join('; ') : ''}`,
+      `${c.users} users (CONNECTIONS_PER_USER=100), signed up in ${c.signupSeconds.toFixed(1)} s; open files: ${c.fileLimit}.${c.failures.length ? ' Failures: ' + c.failures.join('; ') : ''}` +
+        (c.retries.count ? ` ${retriedOpenings(c.retries, 'idle connection')}.` : ''),
       '',
     );
   }

@@ -19,7 +19,7 @@ import { signUpUsers } from './accounts.js';
 import { addWorktree, resolveBefore, type Worktree } from './before-worktree.js';
 import { runConnectionScale, type ConnectionScaleResult, type Stoppable } from './connection-scale.js';
 import { detectPinning, LOAD_CORE, pinSelf } from './cpu-pinning.js';
-import { parseScenarios, runScenario, type FanOutSettings, type PassResult, type Progress, type Scenario } from './fan-out.js';
+import { parseScenarios, runScenario, type FanOutSettings, type PassResult, type Progress, type Scenario, type ScenarioOpening } from './fan-out.js';
 import { LoadProcess } from './load-process.js';
 import type { FromPublisher, FromSubscribers, ServerKind, ToPublisher, ToSubscribers } from './load-messages.js';
 import { markdownReport, writeResults, type BenchRun } from './report.js';
@@ -178,6 +178,7 @@ async function runBench(options: Options, beforeDir: string | undefined): Promis
   running.add(publisher).add(subscribers);
 
   const passes: PassResult[] = [];
+  const openings: ScenarioOpening[] = [];
   const failures: string[] = [];
   const maxConnections = Math.max(...scenarios.map((s) => s.rooms * s.subscribersPerRoom));
   try {
@@ -203,11 +204,16 @@ async function runBench(options: Options, beforeDir: string | undefined): Promis
         for (const [i, scenario] of scenarios.entries()) {
           if (interrupted) break;
           const ctx = { server, subscribers, publisher, subscriberCookies, publisherCookies, settings, progress };
-          passes.push(...(await runScenario(ctx, scenario, `f${i}`)));
+          const result = await runScenario(ctx, scenario, `f${i}`);
+          openings.push(result.opening);
+          passes.push(...result.passes);
         }
       } catch (err) {
-        failures.push(`${label}: ${(err as Error).message.split('\n')[0]}`);
-        progress.log(`${label}: FAILED: ${(err as Error).message}`);
+        // The server's last warnings and errors may say why, where the load side cannot.
+        const why = (err as Error).message;
+        const said = server?.recentProblems() ?? [];
+        failures.push(`${label}: ${why.split('\n')[0]}${said.length ? `; the server's last warnings and errors: ${said.join(' ')}` : ''}`);
+        progress.log(`${label}: FAILED: ${why}${said.map((l) => `\n  the server said: ${l}`).join('')}`);
       } finally {
         if (server) {
           await server.stop();
@@ -249,6 +255,7 @@ async function runBench(options: Options, beforeDir: string | undefined): Promis
     parleyEnv: PARLEY_ENV,
     before,
     passes,
+    openings,
     connectionScale,
     failures,
   };

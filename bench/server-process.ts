@@ -53,6 +53,8 @@ export interface ServerUnderTest {
   kind: ServerKind;
   url: string;
   pid: number;
+  /** The server's last few log lines at warn or error (pino level >= 40), shortened, oldest first. */
+  recentProblems(): string[];
   /** Stops the server (SIGTERM, then SIGKILL) and anything it left running; removes its data. */
   stop(): Promise<void>;
 }
@@ -89,46 +91,55 @@ export async function startServer(kind: ServerKind, pinning: Pinning, options: S
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= stopProcess(child, dataDir));
   try {
-    const url = await listeningUrl(child);
-    return { kind, url, pid: child.pid!, stop };
+    const { url, recentProblems } = await listeningUrl(child);
+    return { kind, url, pid: child.pid!, recentProblems, stop };
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
+/** Warnings and errors kept for recentProblems(), and how much of each. */
+const PROBLEMS_KEPT = 5;
+const PROBLEM_CHARS = 300;
+
 /**
  * Reads the server's output until it says where it listens: {"port": N} from the baselines,
  * Parley's "Parley is listening" log line with its url. The output is read to the end
- * (a full pipe would stall the server); its tail goes into errors.
+ * (a full pipe would stall the server); its tail goes into errors, and its last warnings and
+ * errors (pino JSON, level >= 40) into recentProblems().
  */
-function listeningUrl(child: ChildProcess, timeoutMs = 60_000): Promise<string> {
+function listeningUrl(child: ChildProcess, timeoutMs = 60_000): Promise<{ url: string; recentProblems(): string[] }> {
   return new Promise((resolve, reject) => {
     let tail = '';
     let pending = '';
+    const problems: string[] = [];
     let done = false;
     const finish = (err: Error | undefined, url?: string) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       if (err) reject(err);
-      else resolve(url!);
+      else resolve({ url: url!, recentProblems: () => [...problems] });
     };
     const timer = setTimeout(() => finish(new Error(`server not listening after ${timeoutMs} ms:\n${tail}`)), timeoutMs);
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       tail = (tail + chunk).slice(-4000);
-      if (done) return;
       const lines = (pending + chunk).split('\n');
       pending = lines.pop()!;
       for (const line of lines) {
-        let said: { port?: unknown; url?: unknown; msg?: unknown };
+        let said: { port?: unknown; url?: unknown; msg?: unknown; level?: unknown } | null;
         try {
           said = JSON.parse(line) as typeof said;
         } catch {
           continue;
         }
-        if (typeof said.port === 'number') return finish(undefined, `http://127.0.0.1:${said.port}`);
-        if (said.msg === 'Parley is listening' && typeof said.url === 'string') return finish(undefined, said.url);
+        if (typeof said?.level === 'number' && said.level >= 40) {
+          problems.push(line.length > PROBLEM_CHARS ? `${line.slice(0, PROBLEM_CHARS - 1)}…` : line);
+          if (problems.length > PROBLEMS_KEPT) problems.shift();
+        }
+        if (typeof said?.port === 'number') finish(undefined, `http://127.0.0.1:${said.port}`);
+        else if (said?.msg === 'Parley is listening' && typeof said.url === 'string') finish(undefined, said.url);
       }
     });
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (tail = (tail + chunk).slice(-4000)));
