@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedDb } from '../server/store/embedded-db.js';
 import { initOrm, migrate } from '../server/store/orm.js';
-import { inTransaction, withPgClient } from '../server/store/pg-client.js';
+import { inTransaction, withPgClient, writerPool } from '../server/store/pg-client.js';
 import { GroupCommitWriter } from '../server/store/group-commit.js';
 import type { Member } from '../server/protocol/frames.js';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -76,11 +76,13 @@ async function closedLoops(send: (sender: number, n: number) => Promise<void>): 
   return { committed, seconds: (performance.now() - start) / 1000, failed };
 }
 
-async function groupCommit(orm: MikroORM, s: Setup) {
+/** Through the writer's own connections, as the server runs it. */
+async function groupCommit(_orm: MikroORM, s: Setup, databaseUrl: string) {
   let dbMs = 0;
+  const pool = writerPool(databaseUrl);
   const writer = new GroupCommitWriter({
     run: (fn) =>
-      withPgClient(orm, async (db) => {
+      pool.run(async (db) => {
         const t = performance.now();
         try {
           return await fn(db);
@@ -95,6 +97,7 @@ async function groupCommit(orm: MikroORM, s: Setup) {
     const room = s.rooms[sender % s.rooms.length]!;
     await writer.submit({ roomId: room.id, room: room.name, user: s.users[sender]!, body: BODY, cid: `g${sender}-${n}` });
   });
+  await pool.close();
   console.log(`  group commit: ${(dbMs / writer.committed.batches).toFixed(2)} ms per batch statement on average`);
   return { ...r, batches: writer.committed.batches };
 }
@@ -122,7 +125,8 @@ async function perMessage(orm: MikroORM, s: Setup) {
 async function main() {
   const dataDir = values['database-url'] ? undefined : mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const db = dataDir ? await startEmbeddedDb(dataDir, () => {}) : undefined;
-  const orm = await initOrm(values['database-url'] ?? db!.url);
+  const databaseUrl = values['database-url'] ?? db!.url;
+  const orm = await initOrm(databaseUrl);
   try {
     await migrate(orm);
     console.log(`persistence: ${ROOMS} rooms, ${SENDERS} concurrent senders, ${SECONDS} s per mode, pool of 20 connections`);
@@ -132,7 +136,7 @@ async function main() {
       ['one transaction per message', perMessage],
     ] as const) {
       const setup = await seed(orm, mode === 'group commit' ? 'g' : 'p');
-      const r = await run(orm, setup);
+      const r = await run(orm, setup, databaseUrl);
       const rate = Math.round(r.committed / r.seconds);
       const perBatch = (r.committed / Math.max(1, r.batches)).toFixed(1);
       rows.push(`| ${mode} | ${r.committed} | ${r.seconds.toFixed(1)} | ${rate} | ${perBatch} | ${r.failed} |`);

@@ -20,7 +20,7 @@ import { loadStaticFiles, staticHandler } from './http/static-files.js';
 import { RoomStore } from './store/room-store.js';
 import { MessageStore } from './store/message-store.js';
 import { GroupCommitWriter } from './store/group-commit.js';
-import { withPgClient } from './store/pg-client.js';
+import { writerPool } from './store/pg-client.js';
 import { LocalBroker } from './broker/local-broker.js';
 import { RoomFeed } from './chat/room-feed.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
@@ -61,8 +61,9 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   const messages = new MessageStore(orm);
   const server = uws.App();
   const feed = new RoomFeed(new LocalBroker(server));
+  const writerDb = writerPool(databaseUrl);
   const writer = new GroupCommitWriter({
-    run: (fn) => withPgClient(orm, fn),
+    run: writerDb.run,
     onCommitted: (committed) => feed.publishMessages(committed),
     maxBatch: limits.commitBatchMax,
     lingerMs: limits.commitLingerMs,
@@ -103,6 +104,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   // port would silently share the connections. SO_REUSEADDR (restart right after a stop) stays.
   const listenSocket = await new Promise<unknown>((resolve) => listenExclusive(server, config.host, config.port, resolve));
   if (!listenSocket) {
+    await writerDb.close();
     await orm.close();
     await embeddedDb?.stop();
     throw new ConfigError(`cannot listen on ${config.host}:${config.port} (in use or not permitted)`);
@@ -122,6 +124,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
         gateway.shutdown();
         await writer.whenIdle();
         server.close?.();
+        await writerDb.close();
         await orm.close();
         await embeddedDb?.stop();
         log.info('Parley stopped');

@@ -9,7 +9,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDb, type EmbeddedDb } from '../server/store/embedded-db.js';
 import { initOrm, migrate } from '../server/store/orm.js';
-import { withPgClient } from '../server/store/pg-client.js';
+import { withPgClient, writerPool } from '../server/store/pg-client.js';
 import { GroupCommitWriter, MessageRefused, RoomGone, type Send } from '../server/store/group-commit.js';
 import type { ChatMessage, Member } from '../server/protocol/frames.js';
 
@@ -199,5 +199,32 @@ describe('GroupCommitWriter linger', () => {
     await closedLoops(submit, 1, 5, 'lone');
     await closedLoops(submit, 3, 3, 'few');
     expect(published.flat().length).toBe(5 + 9);
+  });
+});
+
+describe('writerPool (the group commit connections)', () => {
+  it('plans generically, commits a batch through the writer, and replaces a connection after a failure', async () => {
+    const pool = writerPool(db.url);
+    try {
+      const mode = await pool.run((c) => c.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode'));
+      expect(mode.rows[0]!.plan_cache_mode).toBe('force_generic_plan');
+      // The ORM's connections keep PostgreSQL's default.
+      const ormMode = await withPgClient(orm, (c) => c.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode'));
+      expect(ormMode.rows[0]!.plan_cache_mode).toBe('auto');
+
+      const pid = async () => (await pool.run((c) => c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))).rows[0]!.pid;
+      const before = await pid();
+      expect(await pid()).toBe(before);
+      await expect(pool.run((c) => c.query('SELECT 1 / 0'))).rejects.toThrow(/division by zero/);
+      expect(await pid()).not.toBe(before);
+
+      const w = new GroupCommitWriter({ run: pool.run, onCommitted: () => {}, maxBatch: 100 });
+      const sends = [0, 1, 2].map((i) => w.submit({ roomId: rooms[2]!.id, room: rooms[2]!.name, user: users[i]!, body: `pooled ${i}`, cid: `pool-${i}` }));
+      const seqs = (await Promise.all(sends)).map((c) => c.message.seq);
+      expect(seqs[1]! - seqs[0]!).toBe(1);
+      expect(seqs[2]! - seqs[1]!).toBe(1);
+    } finally {
+      await pool.close();
+    }
   });
 });
