@@ -89,6 +89,8 @@ export interface PassResult {
   extraExplained: number;
   /** Sampled connections that saw a gap in seq. */
   seqGaps: number;
+  /** Frames on sampled connections left over from the pass before (left out of latency). */
+  staleSampled: number;
   closedByServer: Record<string, number>;
   latency: LatencySummary | undefined;
   /** Server CPU from /proc over window + drain: the server process, and (Parley) its PostgreSQL. */
@@ -284,6 +286,7 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
     extra,
     extraExplained,
     seqGaps: report.seqGaps,
+    staleSampled: report.staleSampled,
     closedByServer: report.closedByServer,
     latency: report.latency,
     serverCpu: used && {

@@ -39,6 +39,8 @@ export interface SubscriberReport {
   latency: LatencySummary | undefined;
   /** Sampled connections that saw a seq skipped (a message missing) since the last reset. */
   seqGaps: number;
+  /** Frames on sampled connections published before the pass began (left out of its latency). */
+  staleSampled: number;
   /** Connections closed by the other side since they opened, by close code. */
   closedByServer: Record<string, number>;
   /** CPU time of the subscriber process since the last reset, µs. */

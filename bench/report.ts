@@ -93,6 +93,7 @@ export function markdownReport(run: BenchRun): string {
       r.drainSeconds >= 1 ||
       (r.cores && Math.max(r.cores.server.stealPercent, r.cores.load.stealPercent) >= STEAL_NOTE_PERCENT) ||
       r.seqGaps > 0 ||
+      r.staleSampled > 0 ||
       Object.keys(r.closedByServer).length > 0 ||
       r.extra > r.extraExplained ||
       r.publishes.errors + r.publishes.timeouts > 0 ||
@@ -107,6 +108,7 @@ export function markdownReport(run: BenchRun): string {
     }
     if (r.completeness < 1) parts.push(`${r.incompleteConnections} of ${r.subscribers} connections missed acknowledged posts (${num(r.expected - Math.round(r.completeness * r.expected))} deliveries)`);
     if (r.seqGaps > 0) parts.push(`${r.seqGaps} seq gaps on sampled connections`);
+    if (r.staleSampled > 0) parts.push(`${num(r.staleSampled)} frames on sampled connections were published before this pass (the last pass's backlog, still arriving), left out of its latency`);
     if (Object.keys(r.closedByServer).length) parts.push(`connections closed by the server: ${JSON.stringify(r.closedByServer)}`);
     if (r.extra > r.extraExplained) parts.push(`${num(r.extra - r.extraExplained)} extra deliveries not explained by posts in flight (duplicates)`);
     if (r.publishes.errors > 0) parts.push(`${r.publishes.errors} publisher connection errors`);

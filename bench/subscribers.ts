@@ -38,6 +38,15 @@ const RETRY_PAUSE_MS = 150;
 let connections: Connection[] = [];
 let delivered = 0;
 let seqGaps = 0;
+/**
+ * Frames stamped before this (epoch ms) were published before the current pass began: a
+ * backlog the last pass left in socket buffers, seconds late. They stay out of this pass's
+ * latency and seq checks and are counted instead. The margin covers the two processes'
+ * clocks; the pass's first post is sent well after the reset.
+ */
+let passStartMs = 0;
+const STALE_MARGIN_MS = 50;
+let staleSampled = 0;
 let closing = false;
 let closedByServer: Record<string, number> = {};
 let cpuAtReset = process.cpuUsage();
@@ -71,6 +80,10 @@ function sample(conn: Connection, frame: Frame): void {
   const body = frame.body;
   if (typeof body === 'string') {
     const sentMs = Number(body.slice(0, body.indexOf(':')));
+    if (sentMs < passStartMs) {
+      staleSampled++;
+      return;
+    }
     if (Number.isFinite(sentMs)) latencyUs.recordValue(Math.max(1, Math.round((nowMs() - sentMs) * 1000)));
   }
   const seq = Number(frame.seq);
@@ -248,6 +261,7 @@ function report(): SubscriberReport {
     latency: summary(),
     seqGaps,
     closedByServer,
+    staleSampled,
     cpuUs: cpu.user + cpu.system,
   };
 }
@@ -259,6 +273,8 @@ function reset(): void {
   }
   delivered = 0;
   seqGaps = 0;
+  staleSampled = 0;
+  passStartMs = nowMs() - STALE_MARGIN_MS;
   latencyUs.reset();
   cpuAtReset = process.cpuUsage();
 }
