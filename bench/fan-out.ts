@@ -150,6 +150,12 @@ export interface FanOutContext {
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+/**
+ * How long the subscriber process may take to answer a count. Under a backlog of 1 × 1000 it
+ * can be busy with frames for over 10 s (bare uWS's run once failed on a 10 s limit).
+ */
+const PEEK_TIMEOUT_MS = 60_000;
+
 /** Short of the expected deliveries, the drain ends after this long without one. */
 const QUIET_MS = 10_000;
 
@@ -200,7 +206,7 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
   const targetPps = pass === 'rate' ? Math.max(1, Math.round(settings.deliveriesPerSecond / scenario.subscribersPerRoom)) : undefined;
 
   subscribers.send({ type: 'reset' });
-  await subscribers.request({ type: 'peek' }, 'peek', 10_000); // the reset has been applied
+  await subscribers.request({ type: 'peek' }, 'peek', PEEK_TIMEOUT_MS); // the reset has been applied
   const cpu0 = cpuSample(server.pid);
   const cores0 = coreTimes();
   const t0 = performance.now();
@@ -333,7 +339,7 @@ async function drain(ctx: FanOutContext, expected: number): Promise<{ lastGrowth
   let last = -1;
   let lastGrowthAt = start;
   for (;;) {
-    const { delivered } = await ctx.subscribers.request({ type: 'peek' }, 'peek', 10_000);
+    const { delivered } = await ctx.subscribers.request({ type: 'peek' }, 'peek', PEEK_TIMEOUT_MS);
     const now = performance.now();
     if (delivered !== last) {
       last = delivered;
