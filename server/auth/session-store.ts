@@ -50,8 +50,11 @@ export class SessionStore {
     if (hit && hit.until > now) {
       if (hit.until - now < CACHE_MS / 2 && !hit.refreshing) {
         hit.refreshing = true;
-        // A failed read leaves the entry to serve out its time; the next request tries again.
-        this.load(sessionId).catch(() => (hit.refreshing = false));
+        // A failed read, or one not kept (see load()), leaves the entry to serve out its time,
+        // and the next request tries again.
+        this.load(sessionId)
+          .catch(() => undefined)
+          .finally(() => (hit.refreshing = false));
       }
       return hit.value;
     }
