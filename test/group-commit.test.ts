@@ -203,6 +203,24 @@ describe('GroupCommitWriter linger', () => {
 });
 
 describe('writerPool (the group commit connections)', () => {
+  it('survives its connection being ended by the server while the writer holds it', async () => {
+    const pool = writerPool(db.url);
+    try {
+      const held = pool.run(async (c) => {
+        const { rows } = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await withPgClient(orm, (o) => o.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]));
+        // The FATAL arrives while no statement runs: without a listener it would be thrown.
+        await new Promise((r) => setTimeout(r, 300));
+        await c.query('SELECT 1');
+      });
+      await expect(held).rejects.toThrow();
+      const next = await pool.run((c) => c.query<{ one: number }>('SELECT 1 AS one'));
+      expect(next.rows[0]!.one).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('plans generically, commits a batch through the writer, and replaces a connection after a failure', async () => {
     const pool = writerPool(db.url);
     try {

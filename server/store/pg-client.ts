@@ -75,6 +75,10 @@ export function writerPool(databaseUrl: string): WriterPool {
   // a listener the event would end the process.
   pool.on('error', () => {});
   pool.on('connect', (client) => {
+    // The pool listens for a connection's errors only while it is idle. One that breaks while
+    // the writer holds it (PostgreSQL shut down between statements) would otherwise throw
+    // out of the process; its next statement fails instead, and run() then drops it.
+    client.on('error', () => {});
     // Queued before any statement of the batch that asked for the connection. PostgreSQL
     // before 12 lacks the setting; it then keeps planning per batch.
     client.query('SET plan_cache_mode = force_generic_plan').catch(() => {});
