@@ -8,7 +8,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { fileURLToPath } from 'node:url';
 import { entities } from './entities.js';
 import { migrationsList } from '../../migrations/index.js';
-import { withPgClient } from './pg-client.js';
+import { CONNECTION_LIMITS, withPgClient } from './pg-client.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -31,13 +31,12 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
       emit: 'ts',
     },
     pool: { min: 0, max: 20 },
-    // Fail fast while PostgreSQL is down, so senders hear `unavailable` in seconds rather
-    // than waiting on knex's one-minute default, and a stalled server cannot hold a batch.
+    // Fail fast while PostgreSQL is down (see CONNECTION_LIMITS); knex would wait a minute to acquire.
     driverOptions: {
       acquireConnectionTimeout: 5000,
       // knex would print connection errors to stdout; failures surface through our own logs.
       log: { warn: () => {}, error: () => {}, deprecate: () => {}, debug: () => {} },
-      connection: { connectionTimeoutMillis: 3000, statement_timeout: 10_000 },
+      connection: { ...CONNECTION_LIMITS },
     },
     debug: false,
     allowGlobalContext: false,

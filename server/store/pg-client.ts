@@ -50,6 +50,12 @@ export function pgTimeMs(value: string | Date): number {
   return ms;
 }
 
+/**
+ * Fail fast while PostgreSQL is down, so senders hear `unavailable` in seconds, and a stalled
+ * server cannot hold a batch. Shared by the ORM's pool and the writer's.
+ */
+export const CONNECTION_LIMITS = { connectionTimeoutMillis: 3000, statement_timeout: 10_000 } as const;
+
 export interface WriterPool {
   run: <T>(fn: (client: SqlClient) => Promise<T>) => Promise<T>;
   close(): Promise<void>;
@@ -67,8 +73,7 @@ export function writerPool(databaseUrl: string): WriterPool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: 2,
-    connectionTimeoutMillis: 3000,
-    statement_timeout: 10_000,
+    ...CONNECTION_LIMITS,
     idleTimeoutMillis: 30_000,
   });
   // A connection that breaks while idle (PostgreSQL restarted) is dropped by the pool; without
