@@ -2,39 +2,30 @@
  * The group-commit writer on its own against a real PostgreSQL: batching, seq numbering per
  * room, publish-before-answer, cid idempotency, and what one bad row does to its batch.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedDb, type EmbeddedDb } from '../server/store/embedded-db.js';
-import { initOrm, migrate } from '../server/store/orm.js';
+import type { EmbeddedDb } from '../server/store/embedded-db.js';
+import { startTestDb, type TestDb } from './harness.js';
 import { withPgClient, writerPool } from '../server/store/pg-client.js';
 import { GroupCommitWriter, MessageRefused, RoomGone, type Send } from '../server/store/group-commit.js';
 import type { ChatMessage, Member } from '../server/protocol/frames.js';
 
-let dataDir: string;
+let testDb: TestDb;
 let db: EmbeddedDb;
 let orm: MikroORM;
 let users: Member[];
 let rooms: Array<{ id: number; name: string }>;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-writer-'));
-  db = await startEmbeddedDb(dataDir, () => {});
-  orm = await initOrm(db.url, { logger: () => {} });
-  await migrate(orm);
+  testDb = await startTestDb();
+  ({ db, orm } = testDb);
   await withPgClient(orm, async (c) => {
     users = (await c.query<Member>(`INSERT INTO users (name, password_hash, created_at) SELECT 'w' || i, 'x', now() FROM generate_series(1, 3) i RETURNING id, name`)).rows;
     rooms = (await c.query<{ id: number; name: string }>(`INSERT INTO rooms (name, kind, last_seq, created_at) SELECT 'wr' || i, 'public', 0, now() FROM generate_series(1, 3) i RETURNING id, name`)).rows;
   });
 });
 
-afterAll(async () => {
-  await orm?.close();
-  await db?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => testDb?.cleanup());
 
 function writer(published: ChatMessage[][], answeredBeforePublish: string[] = [], lingerMs = 0) {
   const answered = new Set<string>();

@@ -1,11 +1,15 @@
 /**
  * Starts a real Parley (uWS on an ephemeral port, embedded PostgreSQL in a throwaway data
- * dir) for a test file, and a small HTTP client that keeps cookies like a browser.
+ * dir) for a test file, and a small HTTP client that keeps cookies like a browser. Tests of
+ * the store alone get just the database (startTestDb).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig, type Config } from '../server/config.js';
+import { startEmbeddedDb, type EmbeddedDb } from '../server/store/embedded-db.js';
+import { initOrm, migrate } from '../server/store/orm.js';
 import { createLogger } from '../server/logger.js';
 import { startParley, type Parley } from '../server/main.js';
 import { WsClient } from './ws-client.js';
@@ -31,6 +35,29 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
     cleanup: async () => {
       await parley.stop();
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestDb {
+  db: EmbeddedDb;
+  orm: MikroORM;
+  cleanup(): Promise<void>;
+}
+
+/** An embedded PostgreSQL in a throwaway data dir, migrated, with an ORM on it. */
+export async function startTestDb(): Promise<TestDb> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-db-'));
+  const db = await startEmbeddedDb(dataDir, () => {});
+  const orm = await initOrm(db.url, { logger: () => {} });
+  await migrate(orm);
+  return {
+    db,
+    orm,
+    cleanup: async () => {
+      await orm.close();
+      await db.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

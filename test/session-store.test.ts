@@ -3,33 +3,22 @@
  * background before its entry runs out, and a session deleted by another process (its row
  * gone) still stops working within the cache's 2 s.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedDb, type EmbeddedDb } from '../server/store/embedded-db.js';
-import { initOrm, migrate } from '../server/store/orm.js';
+import { startTestDb, type TestDb } from './harness.js';
 import { withPgClient } from '../server/store/pg-client.js';
 import { SessionStore } from '../server/auth/session-store.js';
 import { User } from '../server/store/entities.js';
 
-let dataDir: string;
-let db: EmbeddedDb;
+let testDb: TestDb;
 let orm: MikroORM;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-sessions-'));
-  db = await startEmbeddedDb(dataDir, () => {});
-  orm = await initOrm(db.url, { logger: () => {} });
-  await migrate(orm);
+  testDb = await startTestDb();
+  ({ orm } = testDb);
 });
 
-afterAll(async () => {
-  await orm?.close();
-  await db?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => testDb?.cleanup());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
