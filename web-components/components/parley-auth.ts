@@ -5,7 +5,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { HttpError } from '../api/http.js';
 import { signIn, signUp, type Credentials } from '../api/parley-api.js';
-import { PASSWORD_MAX, PASSWORD_MIN, USERNAME } from '../../server/protocol/names.js';
+import { PASSWORD_MAX, PASSWORD_MIN, normalizeUsername } from '../../server/protocol/names.js';
 import { emit } from '../events.js';
 import { controls } from './shared-styles.js';
 
@@ -15,7 +15,7 @@ type Mode = 'signin' | 'signup';
 function localProblem(mode: Mode, c: Credentials): string | undefined {
   if (!c.username || !c.password) return 'Enter a username and a password.';
   if (mode === 'signin') return undefined;
-  if (!USERNAME.test(c.username.toLowerCase())) return 'Usernames are 3 to 32 letters, digits or underscores.';
+  if (!normalizeUsername(c.username)) return 'Usernames are 3 to 32 letters, digits or underscores.';
   if (c.password.length < PASSWORD_MIN || c.password.length > PASSWORD_MAX) {
     return `Passwords are ${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`;
   }

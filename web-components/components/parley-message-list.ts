@@ -145,7 +145,11 @@ export class ParleyMessageList extends LitElement {
     }
     this.scrollBefore = undefined;
     // A first page shorter than the screen cannot be scrolled up: fetch more right away.
-    if (this.ready && this.hasOlder && !this.loadingOlder && el.scrollHeight <= el.clientHeight) emit(this, 'parley-load-older', null);
+    if (el.scrollHeight <= el.clientHeight) this.wantOlder();
+  }
+
+  private wantOlder(): void {
+    if (this.ready && this.hasOlder && !this.loadingOlder) emit(this, 'parley-load-older', null);
   }
 
   private toBottom(): void {
@@ -159,7 +163,7 @@ export class ParleyMessageList extends LitElement {
     const el = this.scroller;
     this.stuck = el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK;
     if (this.stuck && this.unseen) this.unseen = 0;
-    if (el.scrollTop < TOP_SLACK && this.ready && this.hasOlder && !this.loadingOlder) emit(this, 'parley-load-older', null);
+    if (el.scrollTop < TOP_SLACK) this.wantOlder();
   }
 
   private jumpDown(): void {

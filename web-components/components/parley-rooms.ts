@@ -8,6 +8,7 @@ import { ROOM_NAME } from '../../server/protocol/names.js';
 import { roomPath } from '../app/router.js';
 import { emit } from '../events.js';
 import { avatarHue, initials } from '../format/avatar.js';
+import { isDirectRoomName } from '../format/room-label.js';
 import { sidebarList } from './list-styles.js';
 
 export class ParleyRooms extends LitElement {
@@ -149,7 +150,7 @@ export class ParleyRooms extends LitElement {
       this.joinError = 'Room names start with a letter or digit, then up to 63 letters, digits, - or _.';
       return;
     }
-    if (name.startsWith('dm-')) {
+    if (isDirectRoomName(name)) {
       this.joinError = 'Names starting with "dm-" are kept for direct messages.';
       return;
     }

@@ -8,21 +8,21 @@ export interface TimeFormatOptions {
   timeZone?: string;
 }
 
+const SHAPES = {
+  clock: { hour: 'numeric', minute: '2-digit' },
+  full: { dateStyle: 'full', timeStyle: 'long' },
+  day: { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' },
+  dayKey: { year: 'numeric', month: '2-digit', day: '2-digit' },
+} satisfies Record<string, Intl.DateTimeFormatOptions>;
+
 const cache = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(kind: 'clock' | 'full' | 'day' | 'dayKey', o: TimeFormatOptions): Intl.DateTimeFormat {
+function formatter(kind: keyof typeof SHAPES, o: TimeFormatOptions): Intl.DateTimeFormat {
   const key = `${kind}|${o.locale ?? ''}|${o.timeZone ?? ''}`;
   let f = cache.get(key);
   if (!f) {
-    const shape: Intl.DateTimeFormatOptions =
-      kind === 'clock'
-        ? { hour: 'numeric', minute: '2-digit' }
-        : kind === 'full'
-          ? { dateStyle: 'full', timeStyle: 'long' }
-          : kind === 'day'
-            ? { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }
-            : { year: 'numeric', month: '2-digit', day: '2-digit' };
-    f = new Intl.DateTimeFormat(kind === 'dayKey' ? 'en-CA' : o.locale, { ...shape, timeZone: o.timeZone });
+    // en-CA writes dates as YYYY-MM-DD, which is what dayKey promises whatever the reader's locale.
+    f = new Intl.DateTimeFormat(kind === 'dayKey' ? 'en-CA' : o.locale, { ...SHAPES[kind], timeZone: o.timeZone });
     cache.set(key, f);
   }
   return f;
