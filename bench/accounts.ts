@@ -2,6 +2,7 @@
  * Parley accounts for the benchmark: signs users up over HTTP, as a browser would, and
  * keeps their session cookies.
  */
+import { forEachConcurrently } from './concurrency.js';
 
 const PASSWORD = 'benchmark password';
 /** Signups in flight at once; each costs the server an argon2 hash (~50 ms of one core). */
@@ -10,15 +11,9 @@ const CONCURRENCY = 4;
 /** Signs up `count` users named `<prefix>_<n>` and returns one Cookie header per user. */
 export async function signUpUsers(baseUrl: string, prefix: string, count: number): Promise<string[]> {
   const cookies: string[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
-      while (next < count) {
-        const i = next++;
-        cookies[i] = await signUp(baseUrl, `${prefix}_${i}`);
-      }
-    }),
-  );
+  await forEachConcurrently(count, CONCURRENCY, async (i) => {
+    cookies[i] = await signUp(baseUrl, `${prefix}_${i}`);
+  });
   return cookies;
 }
 

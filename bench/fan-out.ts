@@ -278,7 +278,7 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
     publishes: {
       sent: published.sent,
       acked: published.acked,
-      inFlight: published.sent - Object.values(published.perRoom).reduce((s, r) => s + r.answered, 0),
+      inFlight: [...inFlightByRoom.values()].reduce((sum, n) => sum + n, 0),
       non2xx: published.non2xx,
       errors: published.errors,
       timeouts: published.timeouts,

@@ -44,29 +44,29 @@ function readStat(pid: number): StatLine | undefined {
   return { ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
 }
 
-/** Every live descendant of pid (children, grandchildren...). */
-export function descendants(pid: number): number[] {
-  const parentOf = new Map<number, number>();
+/** The stat line of every live descendant of pid (children, grandchildren...), by pid. */
+function descendantStats(pid: number): Map<number, StatLine> {
+  const stats = new Map<number, StatLine>();
   let entries: string[] = [];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return [];
+    return stats;
   }
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
     const st = readStat(Number(name));
-    if (st) parentOf.set(Number(name), st.ppid);
+    if (st) stats.set(Number(name), st);
   }
-  const found: number[] = [];
+  const found = new Map<number, StatLine>();
   const wanted = new Set([pid]);
   let grew = true;
   while (grew) {
     grew = false;
-    for (const [child, parent] of parentOf) {
-      if (wanted.has(parent) && !wanted.has(child)) {
+    for (const [child, st] of stats) {
+      if (wanted.has(st.ppid) && !wanted.has(child)) {
         wanted.add(child);
-        found.push(child);
+        found.set(child, st);
         grew = true;
       }
     }
@@ -74,12 +74,18 @@ export function descendants(pid: number): number[] {
   return found;
 }
 
+/** Every live descendant of pid (children, grandchildren...). */
+export function descendants(pid: number): number[] {
+  return [...descendantStats(pid).keys()];
+}
+
 export function cpuSample(pid: number): CpuSample | undefined {
   const self = readStat(pid);
   if (!self) return undefined;
   const usPerTick = 1e6 / ticksPerSecond();
   let children = 0;
-  for (const d of descendants(pid)) children += readStat(d)?.cpuTicks ?? 0;
+  // The scan for descendants has read their stat already.
+  for (const st of descendantStats(pid).values()) children += st.cpuTicks;
   return { selfUs: self.cpuTicks * usPerTick, childrenUs: children * usPerTick };
 }
 

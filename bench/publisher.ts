@@ -33,18 +33,21 @@ async function publish(run: PublishRun): Promise<PublishResult> {
   let timeouts = 0;
   let roomCursor = 0;
   let cookieCursor = 0;
+  // Built once: setupRequest runs for every post.
+  const paths = run.rooms.map((room) => `/api/rooms/${encodeURIComponent(room)}/messages`);
 
   const request: AutocannonRequest = {
     method: 'POST',
     setupRequest: (req, context) => {
-      const room = run.rooms[roomCursor++ % run.rooms.length]!;
+      const r = roomCursor++ % run.rooms.length;
+      const room = run.rooms[r]!;
       context.room = room;
       perRoom[room]!.sent++;
       sent++;
       const headers: Record<string, string> = { ...req.headers, 'content-type': 'application/json' };
       if (run.cookies.length > 0) headers.cookie = run.cookies[cookieCursor++ % run.cookies.length]!;
       const stamp = `${(performance.timeOrigin + performance.now()).toFixed(3)}:${sent}`;
-      return { ...req, path: `/api/rooms/${encodeURIComponent(room)}/messages`, headers, body: JSON.stringify({ body: stamp }) };
+      return { ...req, path: paths[r], headers, body: JSON.stringify({ body: stamp }) };
     },
     onResponse: (status, _body, context) => {
       const r = perRoom[context.room as string]!;

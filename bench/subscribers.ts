@@ -16,6 +16,7 @@ import WebSocket from 'ws';
 import { decode, encode } from '@msgpack/msgpack';
 import { io as socketIo } from 'socket.io-client';
 import * as hdr from 'hdr-histogram-js';
+import { forEachConcurrently } from './concurrency.js';
 import type { FromSubscribers, LatencySummary, ServerKind, SubscriberReport, SubscriberSpec, ToSubscribers } from './load-messages.js';
 
 interface Connection {
@@ -223,20 +224,14 @@ async function openAll(kind: ServerKind, url: string, specs: SubscriberSpec[], s
   const opened: Connection[] = new Array(specs.length);
   const failures: string[] = [];
   const retried: string[] = [];
-  let next = 0;
   const open = kind === 'socketio' ? openSocketIo : openWs;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, specs.length) }, async () => {
-      while (next < specs.length) {
-        const i = next++;
-        try {
-          opened[i] = await openRetrying(open, url, specs[i]!, i % sampleEvery === 0, retried);
-        } catch (err) {
-          failures.push((err as Error).message);
-        }
-      }
-    }),
-  );
+  await forEachConcurrently(specs.length, concurrency, async (i) => {
+    try {
+      opened[i] = await openRetrying(open, url, specs[i]!, i % sampleEvery === 0, retried);
+    } catch (err) {
+      failures.push((err as Error).message);
+    }
+  });
   connections = opened.filter(Boolean);
   reply({ type: 'opened', ms: performance.now() - t0, opened: connections.length, failures: tally(failures), retries: { count: retried.length, reasons: tally(retried) } });
 }
