@@ -123,6 +123,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
         uws.us_listen_socket_close(listenSocket as never);
         gateway.shutdown();
         await writer.whenIdle();
+        sessions.close();
         server.close?.();
         await writerDb.close();
         await orm.close();
