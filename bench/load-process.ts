@@ -14,6 +14,13 @@ export class LoadProcess<To extends Typed, From extends Typed> {
   private queued = new Map<string, From[]>();
   private waiters = new Map<string, Array<{ resolve: (m: From) => void; reject: (e: Error) => void }>>();
   private listeners = new Map<string, (m: From) => void>();
+  /**
+   * Per reply type, replies still owed to waits that timed out. The process answers in
+   * order, so the next replies of that type are theirs: without dropping them, every later
+   * wait got the reply meant for the one before (a progress tick right after a saturated
+   * pass read the previous pass's count, and the count after the reset came one tick late).
+   */
+  private owedToTimedOut = new Map<string, number>();
   private exitError: Error | undefined;
 
   private constructor(
@@ -59,6 +66,7 @@ export class LoadProcess<To extends Typed, From extends Typed> {
         const list = this.waiters.get(type) ?? [];
         const i = list.indexOf(waiter);
         if (i >= 0) list.splice(i, 1);
+        this.owedToTimedOut.set(type, (this.owedToTimedOut.get(type) ?? 0) + 1);
         reject(new Error(`${this.name}: no "${type}" within ${timeoutMs} ms`));
       }, timeoutMs);
       const waiter = {
@@ -97,6 +105,11 @@ export class LoadProcess<To extends Typed, From extends Typed> {
   private deliver(m: From): void {
     const listener = this.listeners.get(m.type);
     if (listener) return listener(m);
+    const owed = this.owedToTimedOut.get(m.type) ?? 0;
+    if (owed > 0) {
+      this.owedToTimedOut.set(m.type, owed - 1);
+      return;
+    }
     const waiter = this.waiters.get(m.type)?.shift();
     if (waiter) return waiter.resolve(m);
     const list = this.queued.get(m.type) ?? [];
