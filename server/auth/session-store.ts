@@ -92,14 +92,18 @@ export class SessionStore {
     const revocations = this.revocations;
     const startedAt = Date.now();
     this.counts.onRequest++;
-    const em = this.orm.em.fork();
-    const row = await em.findOne(Session, { id: sessionId, expiresAt: { $gt: new Date() } }, { populate: ['user'] });
-    const value = row ? { sessionId, user: { id: row.user.id, name: row.user.name } } : null;
+    const value = (await this.read([sessionId])).get(sessionId) ?? null;
     // A revocation while the row was being read may have come after the read: answer this
     // request (it began before the revocation) but keep nothing.
     if (revocations !== this.revocations) return value;
     this.remember(sessionId, { value, until: startedAt + this.cacheMs, usedAt: Date.now() });
     return value;
+  }
+
+  /** The live (unexpired) sessions among these ids; the rest are absent from the map. */
+  private async read(ids: string[]): Promise<Map<string, SessionUser>> {
+    const rows = await this.orm.em.fork().find(Session, { id: { $in: ids }, expiresAt: { $gt: new Date() } }, { populate: ['user'] });
+    return new Map(rows.map((r) => [r.id, { sessionId: r.id, user: { id: r.user.id, name: r.user.name } }]));
   }
 
   private remember(sessionId: string, entry: Entry): void {
@@ -131,16 +135,12 @@ export class SessionStore {
       for (let i = 0; i < due.length; i += RENEW_CHUNK) {
         const chunk = due.slice(i, i + RENEW_CHUNK);
         this.counts.renewals++;
-        const rows = await this.orm.em
-          .fork()
-          .find(Session, { id: { $in: chunk.map(([id]) => id) }, expiresAt: { $gt: new Date() } }, { populate: ['user'] });
-        const found = new Map(rows.map((r) => [r.id, r]));
+        const found = await this.read(chunk.map(([id]) => id));
         for (const [id, entry] of chunk) {
           // Revoked here meanwhile (the entry is gone), or read again by a request (a newer
           // entry): either way this read is not the latest word.
           if (this.cache.get(id) !== entry) continue;
-          const row = found.get(id);
-          entry.value = row ? { sessionId: id, user: { id: row.user.id, name: row.user.name } } : null;
+          entry.value = found.get(id) ?? null;
           entry.until = startedAt + this.cacheMs;
         }
       }
