@@ -189,6 +189,23 @@ describe('codec', () => {
     for (let n = 1; n < whole.length; n++) expect(() => decodeFrame(whole.subarray(0, n)), `first ${n} bytes`).toThrow();
   });
 
+  it('refuses strings that are not UTF-8, which would otherwise decode to U+FFFD', () => {
+    // {t:'send', room:'a', body:'x', cid: <bytes>} with the cid's str bytes given raw.
+    const frame = (cid: number[]) =>
+      new Uint8Array([0x84, 0xa1, 0x74, 0xa4, ...Buffer.from('send'), 0xa4, ...Buffer.from('room'), 0xa1, 0x61, 0xa4, ...Buffer.from('body'), 0xa1, 0x78, 0xa3, ...Buffer.from('cid'), 0xa0 | cid.length, ...cid]);
+    // Two different invalid cids that a lenient decoder reads as the same "\uFFFD".
+    expect(() => decodeFrame(frame([0xff]))).toThrow(/UTF-8/);
+    expect(() => decodeFrame(frame([0xfe]))).toThrow(/UTF-8/);
+    expect(() => decodeFrame(frame([0xc3]))).toThrow(/UTF-8/); // truncated sequence
+    expect(() => decodeFrame(frame([0xed, 0xa0, 0x80]))).toThrow(/UTF-8/); // a lone surrogate
+    // str8 form, and inside a nested value
+    expect(() => decodeFrame(new Uint8Array([0x81, 0xa1, 0x74, 0xd9, 0x01, 0xff]))).toThrow(/UTF-8/);
+    expect(() => decodeFrame(new Uint8Array([0x81, 0xa1, 0x74, 0x91, 0xa1, 0x80]))).toThrow(/UTF-8/);
+    // Valid multi-byte text and binary data pass.
+    expect(decodeFrame(frame([...Buffer.from('é😀')]))).toMatchObject({ cid: 'é😀' });
+    expect(decodeFrame(new Uint8Array([0x81, 0xa1, 0x62, 0xc4, 0x01, 0xff]))).toEqual({ b: new Uint8Array([0xff]) });
+  });
+
   // What the gateway does with bytes: decodeFrame, then the frame parser. Whatever is not one
   // plain map with a known `t` must end as bad_frame, never as a valid frame.
   const parse = frameParser({ maxBodyChars: 4000 });

@@ -3,9 +3,11 @@
  * msgpackr always understands its own record extension and other ext types (Set, Error,
  * typed arrays...) when decoding, whatever its options; the contract admits plain
  * MessagePack only, so any ext type but the spec's timestamp, the unused 0xc1 byte, nesting deeper than `maxDepth`,
- * truncation and trailing bytes are refused here. Browser-safe.
+ * truncation, trailing bytes and strings that are not UTF-8 are refused here. Browser-safe.
  */
 export class NotPlainMessagePack extends Error {}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function assertPlainMessagePack(bytes: Uint8Array, maxDepth = 16): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -23,6 +25,22 @@ export function assertPlainMessagePack(bytes: Uint8Array, maxDepth = 16): void {
     const at = take(size);
     return size === 1 ? view.getUint8(at) : size === 2 ? view.getUint16(at) : view.getUint32(at);
   };
+  // msgpackr turns bytes that are not UTF-8 into U+FFFD, so two different cids could decode
+  // to one string and the second message be taken for a retry of the first: refuse them.
+  const text = (n: number): void => {
+    const at = take(n);
+    for (let i = at; i < at + n; i++) {
+      if (bytes[i]! >= 0x80) {
+        try {
+          strictUtf8.decode(bytes.subarray(at, at + n));
+        } catch {
+          pos = at;
+          fail('a string that is not valid UTF-8');
+        }
+        return;
+      }
+    }
+  };
   const timestamp = (size: number): void => {
     if (view.getInt8(take(1)) !== -1) fail('an extension type');
     take(size);
@@ -39,7 +57,7 @@ export function assertPlainMessagePack(bytes: Uint8Array, maxDepth = 16): void {
     let children = 0;
     if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) {
       // fixint, negative fixint, nil, false, true
-    } else if (b >= 0xa0 && b <= 0xbf) take(b & 0x1f);
+    } else if (b >= 0xa0 && b <= 0xbf) text(b & 0x1f);
     else if (b >= 0x90 && b <= 0x9f) children = b & 0x0f;
     else if (b >= 0x80 && b <= 0x8f) children = (b & 0x0f) * 2;
     else {
@@ -48,9 +66,12 @@ export function assertPlainMessagePack(bytes: Uint8Array, maxDepth = 16): void {
         case 0xcd: case 0xd1: take(2); break;
         case 0xce: case 0xd2: case 0xca: take(4); break;
         case 0xcf: case 0xd3: case 0xcb: take(8); break;
-        case 0xd9: case 0xc4: take(length(1)); break;
-        case 0xda: case 0xc5: take(length(2)); break;
-        case 0xdb: case 0xc6: take(length(4)); break;
+        case 0xd9: text(length(1)); break;
+        case 0xda: text(length(2)); break;
+        case 0xdb: text(length(4)); break;
+        case 0xc4: take(length(1)); break;
+        case 0xc5: take(length(2)); break;
+        case 0xc6: take(length(4)); break;
         case 0xdc: children = length(2); break;
         case 0xdd: children = length(4); break;
         case 0xde: children = length(2) * 2; break;
