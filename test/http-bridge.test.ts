@@ -12,6 +12,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from '
 import { serveFetch, type BridgeEnv } from '../server/http/hono-uws.js';
 import { PREPARED_BODY_HEADER, preparedJson } from '../server/http/prepared-body.js';
 import { loadUws, type Uws } from '../server/uws/load-uws.js';
+import { chunk, parseResponse, rawExchange } from './raw-http.js';
 
 const MAX_BODY = 1024;
 
@@ -53,69 +54,6 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface RawResponse {
-  status: number;
-  headers: Map<string, string[]>;
-  body: Buffer;
-}
-
-/** Parses one HTTP/1.1 response (Content-Length framed) from the start of buf, or null if incomplete. */
-function parseResponse(buf: Buffer): (RawResponse & { consumed: number }) | null {
-  const end = buf.indexOf('\r\n\r\n');
-  if (end < 0) return null;
-  const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
-  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(lines[0]!)?.[1]);
-  const headers = new Map<string, string[]>();
-  for (const line of lines.slice(1)) {
-    const i = line.indexOf(':');
-    const k = line.slice(0, i).trim().toLowerCase();
-    headers.set(k, [...(headers.get(k) ?? []), line.slice(i + 1).trim()]);
-  }
-  const len = Number(headers.get('content-length')?.[0] ?? 0);
-  if (buf.length < end + 4 + len) return null;
-  return { status, headers, body: buf.subarray(end + 4, end + 4 + len), consumed: end + 4 + len };
-}
-
-/** Opens a raw TCP connection, writes `chunks` (with an optional pause between), collects bytes until `done` or close. */
-function rawExchange(
-  port: number,
-  chunks: (string | Buffer)[],
-  done: (received: Buffer) => boolean,
-  gapMs = 0,
-): Promise<{ received: Buffer; closedByPeer: boolean }> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    let received = Buffer.alloc(0);
-    let finished = false;
-    const finish = (closedByPeer: boolean) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve({ received, closedByPeer });
-    };
-    const timer = setTimeout(() => {
-      finished = true;
-      sock.destroy();
-      reject(new Error(`raw exchange timed out; got: ${JSON.stringify(received.toString('latin1').slice(0, 300))}`));
-    }, 4000);
-    sock.on('data', (d) => {
-      received = Buffer.concat([received, d]);
-      if (done(received)) finish(false);
-    });
-    // The server may answer (and hang up) before we finished sending: that is fine.
-    sock.on('error', () => finish(true));
-    sock.on('close', () => finish(true));
-    sock.on('connect', async () => {
-      for (const c of chunks) {
-        if (finished || sock.destroyed) return;
-        sock.write(c);
-        if (gapMs) await sleep(gapMs);
-      }
-    });
-  });
-}
-
 /**
  * HEAD then GET of one path, pipelined on one raw connection: fetch hides body bytes on HEAD,
  * and the GET shows the connection survived the HEAD. Returns the HEAD's head (lower-cased) and the GET.
@@ -128,10 +66,6 @@ async function headThenGet(port: number, path: string): Promise<{ headPart: stri
   });
   const headEnd = received.indexOf('\r\n\r\n') + 4;
   return { headPart: received.subarray(0, headEnd).toString('latin1').toLowerCase(), get: parseResponse(received.subarray(headEnd)) };
-}
-
-function chunk(data: string): string {
-  return `${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`;
 }
 
 // ---- server under test ----
