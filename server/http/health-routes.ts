@@ -1,4 +1,8 @@
-/** Liveness and readiness. readyz is 503 while the database does not answer. */
+/**
+ * Liveness and readiness. readyz is 503 while the database does not answer, and says so
+ * within READY_DEADLINE_MS even when the database hangs instead of refusing (frozen, or every
+ * pooled connection stuck), so a load balancer takes the process out of rotation in time.
+ */
 import { Hono } from 'hono';
 import type { AppEnv } from './app.js';
 
@@ -7,11 +11,20 @@ export interface HealthDeps {
   ready: () => Promise<boolean>;
 }
 
+/** Under the 2 s a probe commonly waits, with room for the answer to travel. */
+export const READY_DEADLINE_MS = 1500;
+
+function withinDeadline(check: Promise<boolean>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), READY_DEADLINE_MS)));
+  return Promise.race([check.catch(() => false), late]).finally(() => clearTimeout(timer));
+}
+
 export function healthRoutes(deps: HealthDeps) {
   const r = new Hono<AppEnv>();
   r.get('/healthz', (c) => c.json({ ok: true }));
   r.get('/readyz', async (c) => {
-    const ok = await deps.ready().catch(() => false);
+    const ok = await withinDeadline(deps.ready());
     return ok
       ? c.json({ ok: true })
       : c.json({ error: { code: 'unavailable', message: 'database unreachable' } }, 503);

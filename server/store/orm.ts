@@ -8,7 +8,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { fileURLToPath } from 'node:url';
 import { entities } from './entities.js';
 import { migrationsList } from '../../migrations/index.js';
-import { CONNECTION_LIMITS, withPgClient } from './pg-client.js';
+import { ACQUIRE_TIMEOUT_MS, CONNECTION_LIMITS, withPgClient } from './pg-client.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -33,7 +33,7 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
     pool: { min: 0, max: 20 },
     // Fail fast while PostgreSQL is down (see CONNECTION_LIMITS); knex would wait a minute to acquire.
     driverOptions: {
-      acquireConnectionTimeout: 5000,
+      acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
       // knex would print connection errors to stdout; failures surface through our own logs.
       log: { warn: () => {}, error: () => {}, deprecate: () => {}, debug: () => {} },
       connection: { ...CONNECTION_LIMITS },
