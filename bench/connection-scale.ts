@@ -66,7 +66,7 @@ export async function runConnectionScale(connections: number, pinning: Pinning, 
   let subscribers: LoadProcess<ToSubscribers, FromSubscribers> | undefined;
   try {
     progress.status(`connection scale: starting Parley`);
-    server = await startServer('parley', pinning, { parleyEnv: { CONNECTIONS_PER_USER: String(CONNECTIONS_PER_USER) }, wrap: prefix });
+    server = await startServer('parley', pinning, { parleyEnv: { CONNECTIONS_PER_USER: String(CONNECTIONS_PER_USER), LIMIT_SIGNUP_ADDRESS: '1000000/1' }, wrap: prefix });
     running.add(server);
     subscribers = LoadProcess.start<ToSubscribers, FromSubscribers>('bench/subscribers.ts', pinning, {}, prefix);
     running.add(subscribers);

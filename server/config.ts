@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { RateLimit } from './limits/keyed-limiter.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -20,7 +21,36 @@ export interface Config {
   allowedOrigins: string[];
   logLevel: LogLevel;
   maxBodyBytes: number;
+  /** TRUST_PROXY: take the client address from the last X-Forwarded-For entry (behind one proxy). */
+  trustProxy: boolean;
   limits: Limits;
+  abuse: AbuseLimits;
+}
+
+/**
+ * Limits against abuse, each `burst/seconds` in the environment: `burst` events at once,
+ * refilled evenly so that `burst` more are allowed every `seconds`.
+ * Failed logins are counted three ways, so that one address guessing at one account is
+ * stopped soonest, spraying many accounts from one address next, and a guesser spread over
+ * many addresses cannot lock the owner out for more than the account's own window.
+ */
+export interface AbuseLimits {
+  /** LIMIT_LOGIN_PAIR: failed logins for one account from one address. */
+  loginPair: RateLimit;
+  /** LIMIT_LOGIN_ADDRESS: failed logins from one address, any account. */
+  loginAddress: RateLimit;
+  /** LIMIT_LOGIN_ACCOUNT: failed logins for one account, any address. */
+  loginAccount: RateLimit;
+  /** LIMIT_SIGNUP_ADDRESS: sign-ups from one address. */
+  signupAddress: RateLimit;
+  /** LIMIT_ROOM_CREATE: rooms (public or direct) one user may create. */
+  roomCreate: RateLimit;
+  /** LIMIT_JOIN: room joins by one user, over all their connections. */
+  join: RateLimit;
+  /** PASSWORD_QUEUE: sign-ups, logins and password changes waiting for the hasher beyond this get 503. */
+  passwordQueue: number;
+  /** REQUEST_DEADLINE_MS: an API request not answered by then gets 503 unavailable. */
+  requestDeadlineMs: number;
 }
 
 /** The realtime limits of the contract; every one can be changed from the environment. */
@@ -74,6 +104,29 @@ export function loadLimits(env: NodeJS.ProcessEnv = {}): Limits {
   };
 }
 
+function parseRateSetting(env: NodeJS.ProcessEnv, name: string, fallback: string): RateLimit {
+  const raw = env[name] || fallback;
+  const m = /^(\d{1,9})\/(\d{1,7})$/.exec(raw);
+  const burst = Number(m?.[1]);
+  const seconds = Number(m?.[2]);
+  if (!m || burst < 1 || seconds < 1) throw new ConfigError(`${name} must be "count/seconds" with both at least 1, e.g. "${fallback}", got "${raw}"`);
+  return { burst, periodMs: seconds * 1000 };
+}
+
+export function loadAbuseLimits(env: NodeJS.ProcessEnv = {}): AbuseLimits {
+  const rate = (name: string, fallback: string) => parseRateSetting(env, name, fallback);
+  return {
+    loginPair: rate('LIMIT_LOGIN_PAIR', '10/300'),
+    loginAddress: rate('LIMIT_LOGIN_ADDRESS', '50/300'),
+    loginAccount: rate('LIMIT_LOGIN_ACCOUNT', '50/300'),
+    signupAddress: rate('LIMIT_SIGNUP_ADDRESS', '20/3600'),
+    roomCreate: rate('LIMIT_ROOM_CREATE', '20/3600'),
+    join: rate('LIMIT_JOIN', '200/60'),
+    passwordQueue: parseIntSetting(env, 'PASSWORD_QUEUE', 32, 0, 100_000),
+    requestDeadlineMs: parseIntSetting(env, 'REQUEST_DEADLINE_MS', 8000, 100, 600_000),
+  };
+}
+
 export class ConfigError extends Error {}
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -83,6 +136,12 @@ function parsePort(raw: string | undefined): number {
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n > 65535) throw new ConfigError(`PORT must be an integer 0..65535, got "${raw}"`);
   return n;
+}
+
+function parseBoolean(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new ConfigError(`${name} must be 1, true, 0 or false, got "${raw}"`);
 }
 
 function parseOrigin(name: string, raw: string): string {
@@ -149,6 +208,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (m: strin
     allowedOrigins,
     logLevel,
     maxBodyBytes: 64 * 1024,
+    trustProxy: parseBoolean('TRUST_PROXY', env.TRUST_PROXY),
     limits: loadLimits(env),
+    abuse: loadAbuseLimits(env),
   };
 }

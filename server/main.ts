@@ -11,7 +11,7 @@ import { loadUws } from './uws/load-uws.js';
 import { startEmbeddedDb, type EmbeddedDb } from './store/embedded-db.js';
 import { initOrm, migrate } from './store/orm.js';
 import { SessionStore } from './auth/session-store.js';
-import { PasswordVerifier } from './auth/passwords.js';
+import { PasswordHasher } from './auth/passwords.js';
 import { SessionCookie } from './http/session-cookie.js';
 import { OriginPolicy } from './http/origin-policy.js';
 import { createApp } from './http/app.js';
@@ -25,11 +25,14 @@ import { LocalBroker } from './broker/local-broker.js';
 import { RoomFeed } from './chat/room-feed.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
 import { TypingThrottle } from './limits/typing-throttle.js';
+import { createAbuseGuards } from './limits/abuse-guards.js';
 import { RoomHandlers } from './gateway/room-handlers.js';
 import { WsGateway } from './gateway/ws-gateway.js';
 import { ensureClientBuilt } from './web-build.js';
 
 export const WEB_DIST = fileURLToPath(new URL('../dist/web', import.meta.url));
+
+const GUARD_SWEEP_MS = 60_000;
 
 export interface Parley {
   port: number;
@@ -55,7 +58,10 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
     throw err;
   }
 
-  const { limits } = config;
+  const { limits, abuse } = config;
+  const guards = createAbuseGuards(abuse);
+  // Limiters forget the keys that are full again; their memory is also capped on its own.
+  const guardSweep = setInterval(() => guards.sweep(), GUARD_SWEEP_MS).unref();
   const sessions = new SessionStore(orm);
   const rooms = new RoomStore(orm);
   const messages = new MessageStore(orm);
@@ -72,7 +78,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   const presence = new PresenceTracker();
   const origins = new OriginPolicy(config.allowedOrigins);
   const cookie = new SessionCookie(config.sessionSecret, config.secureCookies);
-  const handlers = new RoomHandlers({ log, limits, rooms, messages, writer, feed, presence, typing: new TypingThrottle(limits.typingIntervalMs) });
+  const handlers = new RoomHandlers({ log, limits, rooms, messages, writer, feed, presence, guards, typing: new TypingThrottle(limits.typingIntervalMs) });
   const gateway = new WsGateway({ uws, log, limits, cookie, sessions, origins, presence, feed, handlers });
   gateway.attach(server);
 
@@ -81,7 +87,11 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
     orm,
     cookie,
     sessions,
-    passwords: new PasswordVerifier(),
+    passwords: new PasswordHasher(abuse.passwordQueue),
+    guards,
+    requestDeadlineMs: abuse.requestDeadlineMs,
+    trustProxy: config.trustProxy,
+    https: config.secureCookies,
     origins,
     rooms,
     messages,
@@ -104,6 +114,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   // port would silently share the connections. SO_REUSEADDR (restart right after a stop) stays.
   const listenSocket = await new Promise<unknown>((resolve) => listenExclusive(server, config.host, config.port, resolve));
   if (!listenSocket) {
+    clearInterval(guardSweep);
     await writerDb.close();
     await orm.close();
     await embeddedDb?.stop();
@@ -121,6 +132,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
     stop: () =>
       (stopping ??= (async () => {
         uws.us_listen_socket_close(listenSocket as never);
+        clearInterval(guardSweep);
         gateway.shutdown();
         await writer.whenIdle();
         sessions.close();

@@ -14,6 +14,17 @@ import { createLogger } from '../server/logger.js';
 import { startParley, type Parley } from '../server/main.js';
 import { WsClient } from './ws-client.js';
 
+/**
+ * Every test signs its users up, creates its rooms and joins them from one address, far
+ * faster than any person: the abuse limits are lifted unless a test sets them (the tests of
+ * those limits do).
+ */
+export const UNLIMITED = {
+  LIMIT_SIGNUP_ADDRESS: '1000000/1',
+  LIMIT_ROOM_CREATE: '1000000/1',
+  LIMIT_JOIN: '1000000/1',
+} as const;
+
 export interface TestServer extends Parley {
   config: Config;
   dataDir: string;
@@ -26,7 +37,7 @@ export interface TestServer extends Parley {
  */
 export async function startTestServer(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
-  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...UNLIMITED, ...env });
   const parley = await startParley(config, createLogger(config.logLevel));
   return {
     ...parley,

@@ -9,11 +9,12 @@ import { JOIN_BACKLOG_MAX, JOIN_LATEST } from '../protocol/frames.js';
 import { roomTopic } from '../broker/broker.js';
 import type { PresenceTracker } from '../presence/presence-tracker.js';
 import type { RoomFeed } from '../chat/room-feed.js';
-import { canAccess, type RoomStore } from '../store/room-store.js';
+import { DIRECT_PREFIX, canAccess, type RoomStore } from '../store/room-store.js';
 import type { MessageStore } from '../store/message-store.js';
 import { storeErrorCode, type GroupCommitWriter } from '../store/group-commit.js';
 import { encodeFrame } from '../protocol/codec.js';
 import type { TypingThrottle } from '../limits/typing-throttle.js';
+import type { AbuseGuards } from '../limits/abuse-guards.js';
 import { errorFrame, sendFrame, withRef, type Socket } from './connection.js';
 
 export interface HandlerDeps {
@@ -25,6 +26,8 @@ export interface HandlerDeps {
   feed: RoomFeed;
   presence: PresenceTracker;
   typing: TypingThrottle;
+  /** Joins and room creation per user (LIMIT_JOIN, LIMIT_ROOM_CREATE), shared with HTTP. */
+  guards: AbuseGuards;
   now?: () => number;
 }
 
@@ -63,6 +66,10 @@ export class RoomHandlers {
     if (!rejoin && st.rooms.size + st.joining.size >= this.d.limits.roomsPerConnection) {
       return this.reply(ws, errorFrame('too_many_rooms', `a connection may join at most ${this.d.limits.roomsPerConnection} rooms`, { room, ref }));
     }
+    const wait = this.d.guards.join.attempt(String(st.user.id), this.now());
+    if (wait > 0) {
+      return this.reply(ws, errorFrame('rate_limited', `too many joins; retry in ${Math.ceil(wait / 1000)} s`, { room, ref, retry_after: wait }));
+    }
     const attempt = ++this.joinAttempt;
     st.joining.set(room, attempt);
     const stillWanted = () => !st.closed && st.joining.get(room) === attempt;
@@ -80,7 +87,16 @@ export class RoomHandlers {
   /** Resolves the room, reads the backlog and, in one tick, subscribes and answers `joined`. */
   private async joinSnapshot(ws: Socket, room: string, since: number | undefined, ref: string | number | undefined, stillWanted: () => boolean): Promise<void> {
     const st = ws.getUserData();
-    const roomRef = await this.d.rooms.refOrCreatePublic(room);
+    let roomRef = await this.d.rooms.ref(room);
+    if (!stillWanted()) return;
+    if (!roomRef && !room.startsWith(DIRECT_PREFIX)) {
+      // Joining a public room that does not exist creates it: that is limited per user.
+      const wait = this.d.guards.roomCreate.attempt(String(st.user.id), this.now());
+      if (wait > 0) {
+        return this.reply(ws, errorFrame('rate_limited', `too many new rooms; retry in ${Math.ceil(wait / 1000)} s`, { room, ref, retry_after: wait }));
+      }
+      roomRef = await this.d.rooms.refOrCreatePublic(room);
+    }
     if (!stillWanted()) return;
     if (!roomRef) return this.reply(ws, errorFrame('not_found', `no room named ${room}`, { room, ref }));
     if (!canAccess(roomRef, st.user.id)) return this.reply(ws, errorFrame('forbidden', `${room} is a direct room of two other people`, { room, ref }));

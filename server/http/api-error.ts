@@ -33,12 +33,22 @@ const STATUS: Record<ErrorCode, number> = {
 
 export class ApiError extends Error {
   readonly status: number;
+  /**
+   * @param retryAfterMs for `rate_limited` and `unavailable`: when trying again may work;
+   *   sent as a Retry-After header (whole seconds, at least 1).
+   */
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.status = STATUS[code];
+  }
+
+  /** Retry-After's value: whole seconds, rounded up, at least 1. */
+  get retryAfterSeconds(): string | undefined {
+    return this.retryAfterMs === undefined ? undefined : String(Math.max(1, Math.ceil(this.retryAfterMs / 1000)));
   }
 
   toJSON() {

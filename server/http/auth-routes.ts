@@ -4,10 +4,11 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { ApiError } from './api-error.js';
-import { jsonBody, requireSession, type AppEnv } from './app.js';
+import { clientAddress, jsonBody, requireSession, type AppEnv } from './app.js';
 import type { SessionCookie } from './session-cookie.js';
 import type { SessionStore } from '../auth/session-store.js';
-import { hashPassword, type PasswordVerifier } from '../auth/passwords.js';
+import { PasswordsBusy, type PasswordHasher } from '../auth/passwords.js';
+import type { AbuseGuards } from '../limits/abuse-guards.js';
 import { User } from '../store/entities.js';
 import { PASSWORD_MAX, PASSWORD_MIN, USERNAME, normalizeUsername } from '../protocol/names.js';
 
@@ -15,7 +16,26 @@ export interface AuthDeps {
   orm: MikroORM;
   cookie: SessionCookie;
   sessions: SessionStore;
-  passwords: PasswordVerifier;
+  passwords: PasswordHasher;
+  guards: AbuseGuards;
+  trustProxy: boolean;
+}
+
+/** How soon a password operation refused for a full queue may be tried again. */
+const BUSY_RETRY_MS = 1000;
+
+/** Password work through the hasher's gate; a full gate is 503 with Retry-After, not a wait. */
+async function passwordWork<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof PasswordsBusy) throw new ApiError('unavailable', err.message, BUSY_RETRY_MS);
+    throw err;
+  }
+}
+
+function tooMany(what: string, waitMs: number): ApiError {
+  return new ApiError('rate_limited', `too many ${what}; retry in ${Math.ceil(waitMs / 1000)} s`, waitMs);
 }
 
 const password = z.string().min(PASSWORD_MIN).max(PASSWORD_MAX);
@@ -39,10 +59,19 @@ export function authRoutes(deps: AuthDeps) {
   const r = new Hono<AppEnv>();
   const publicUser = (u: { id: number; name: string }) => ({ id: u.id, name: u.name });
 
+  const { guards } = deps;
+
   r.post('/auth/signup', async (c) => {
     const { username, password } = parse(Credentials, await jsonBody(c), CREDENTIALS_HINT);
+    const address = clientAddress(c, deps.trustProxy);
+    const wait = guards.signup.attempt(address, guards.now());
+    if (wait > 0) throw tooMany('sign-ups from this address', wait);
+    const passwordHash = await passwordWork(() => deps.passwords.hash(password)).catch((err: unknown) => {
+      guards.signup.refund(address); // refused for load, not for the caller: it does not count
+      throw err;
+    });
     const em = deps.orm.em.fork();
-    const user = em.create(User, { name: username, passwordHash: await hashPassword(password), createdAt: new Date() });
+    const user = em.create(User, { name: username, passwordHash, createdAt: new Date() });
     try {
       await em.flush();
     } catch (err) {
@@ -59,11 +88,28 @@ export function authRoutes(deps: AuthDeps) {
     if (typeof body.username !== 'string' || typeof body.password !== 'string') {
       throw new ApiError('invalid', 'username and password are required strings');
     }
+    const password = body.password.slice(0, PASSWORD_MAX + 1);
     // A malformed name can't match a user; treat it like an unknown one (same work, same answer).
     const name = normalizeUsername(body.username);
-    const user = name ? await deps.orm.em.fork().findOne(User, { name }) : null;
-    const ok = await deps.passwords.verify(user?.passwordHash, body.password.slice(0, PASSWORD_MAX + 1));
-    if (!ok || !user) throw new ApiError('bad_credentials', 'wrong username or password');
+    // Throttled by the name as typed, so guesses at names that do not exist count too.
+    const account = name ?? body.username.slice(0, 64).toLowerCase();
+    const address = clientAddress(c, deps.trustProxy);
+    const wait = guards.login.begin(address, account, guards.now());
+    if (wait > 0) throw tooMany('failed sign-ins; this account or address is paused', wait);
+    let user: User | null = null;
+    let guessedWrong = true;
+    try {
+      user = name ? await deps.orm.em.fork().findOne(User, { name }) : null;
+      const ok = await passwordWork(() => deps.passwords.verify(user?.passwordHash, password));
+      guessedWrong = !ok || !user;
+    } catch (err) {
+      // An outage or a full gate is not the caller's guess: it does not count.
+      guessedWrong = false;
+      throw err;
+    } finally {
+      if (!guessedWrong) guards.login.release(address, account);
+    }
+    if (guessedWrong || !user) throw new ApiError('bad_credentials', 'wrong username or password');
     const session = await deps.sessions.create(user);
     c.header('set-cookie', await deps.cookie.issue(session.sessionId), { append: true });
     return c.json({ user: publicUser(user) }, 200);
@@ -81,10 +127,10 @@ export function authRoutes(deps: AuthDeps) {
     const { current, next } = parse(PasswordChange, await jsonBody(c), `next is ${PASSWORD_MIN}..${PASSWORD_MAX} characters`);
     const em = deps.orm.em.fork();
     const user = await em.findOne(User, { id: s.user.id });
-    if (!user || !(await deps.passwords.verify(user.passwordHash, current))) {
+    if (!user || !(await passwordWork(() => deps.passwords.verify(user.passwordHash, current)))) {
       throw new ApiError('bad_credentials', 'the current password is wrong');
     }
-    user.passwordHash = await hashPassword(next);
+    user.passwordHash = await passwordWork(() => deps.passwords.hash(next));
     await em.flush();
     await deps.sessions.revokeOthers(user.id, s.sessionId);
     return c.body(null, 204);

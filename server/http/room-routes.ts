@@ -8,6 +8,7 @@ import { DIRECT_PREFIX, RoomStore, canAccess, type RoomRef } from '../store/room
 import { ROOM_NAME } from '../protocol/names.js';
 import { NO_NUL } from '../protocol/client-frames.js';
 import type { Member } from '../protocol/frames.js';
+import type { AbuseGuards } from '../limits/abuse-guards.js';
 
 /** What HTTP needs to know of who is online (filled in by the realtime gateway). */
 export interface OnlineView {
@@ -18,6 +19,22 @@ export interface OnlineView {
 export interface RoomDeps {
   rooms: RoomStore;
   online: OnlineView;
+  guards: AbuseGuards;
+}
+
+/** Rooms per page of GET /api/rooms: the default, and the most a caller may ask for. */
+export const ROOMS_PAGE = 100;
+export const ROOMS_PAGE_MAX = 500;
+
+const RoomsQuery = z.object({
+  after: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(ROOMS_PAGE_MAX).default(ROOMS_PAGE),
+});
+
+/** Room creation is limited per user (LIMIT_ROOM_CREATE); throws `rate_limited` past it. */
+export function allowRoomCreation(guards: AbuseGuards, userId: number): void {
+  const wait = guards.roomCreate.attempt(String(userId), guards.now());
+  if (wait > 0) throw new ApiError('rate_limited', `too many new rooms; retry in ${Math.ceil(wait / 1000)} s`, wait);
 }
 
 const NewRoom = z.object({
@@ -41,12 +58,13 @@ export function roomRoutes(deps: RoomDeps) {
   const r = new Hono<AppEnv>();
 
   r.post('/rooms', async (c) => {
-    requireSession(c);
+    const s = requireSession(c);
     const { name, topic } = parse(
       NewRoom,
       await jsonBody(c),
       `room names match ^[a-z0-9][a-z0-9_-]{0,63}$ and do not start with ${DIRECT_PREFIX}; topics are at most 200 characters`,
     );
+    allowRoomCreation(deps.guards, s.user.id);
     const room = await deps.rooms.create(name, topic ?? null);
     if (!room) throw new ApiError('taken', `a room named ${name} exists`);
     return c.json({ room: { ...RoomStore.view(room), online: 0 } }, 201);
@@ -54,8 +72,9 @@ export function roomRoutes(deps: RoomDeps) {
 
   r.get('/rooms', async (c) => {
     const s = requireSession(c);
-    const rooms = await deps.rooms.listFor(s.user.id);
-    return c.json({ rooms: rooms.map((v) => ({ ...v, online: deps.online.roomMembers(v.name).length })) });
+    const page = parse(RoomsQuery, c.req.query(), `after is a room name (the last one of the page before), limit is 1..${ROOMS_PAGE_MAX}`);
+    const { rooms, next } = await deps.rooms.listFor(s.user.id, page);
+    return c.json({ rooms: rooms.map((v) => ({ ...v, online: deps.online.roomMembers(v.name).length })), next });
   });
 
   r.get('/rooms/:name', async (c) => {

@@ -5,14 +5,16 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { ApiError } from './api-error.js';
 import { jsonBody, requireSession, type AppEnv } from './app.js';
 import { Username, parse } from './auth-routes.js';
-import type { OnlineView } from './room-routes.js';
-import { RoomStore } from '../store/room-store.js';
+import { allowRoomCreation, type OnlineView } from './room-routes.js';
+import { RoomStore, directRoomName } from '../store/room-store.js';
+import type { AbuseGuards } from '../limits/abuse-guards.js';
 import { User } from '../store/entities.js';
 
 export interface UserDeps {
   orm: MikroORM;
   rooms: RoomStore;
   online: OnlineView;
+  guards: AbuseGuards;
 }
 
 const USERS_MAX = 1000;
@@ -37,6 +39,8 @@ export function userRoutes(deps: UserDeps) {
     const other = await deps.orm.em.fork().findOne(User, { name });
     if (!other) throw new ApiError('not_found', `no user named ${name}`);
     if (other.id === s.user.id) throw new ApiError('invalid', 'a direct room needs another user');
+    // Opening a direct room that does not exist yet creates one: it counts as a new room.
+    if (!(await deps.rooms.ref(directRoomName(s.user.id, other.id)))) allowRoomCreation(deps.guards, s.user.id);
     const { ref, created } = await deps.rooms.openDirect(s.user, { id: other.id, name: other.name });
     const view = await deps.rooms.view(ref, s.user.id);
     return c.json({ room: { ...view, online: deps.online.roomMembers(ref.name).length } }, created ? 201 : 200);

@@ -6,7 +6,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Room, RoomMember, User } from './entities.js';
-import { inTransaction, withPgClient } from './pg-client.js';
+import { inTransaction, pgTimeMs, withPgClient } from './pg-client.js';
 import type { Member } from '../protocol/frames.js';
 
 export interface RoomView {
@@ -39,6 +39,16 @@ export function canAccess(room: RoomRef, userId: number): boolean {
 }
 
 const CACHE_MAX = 100_000;
+
+interface ListedRoom {
+  name: string;
+  kind: 'public' | 'direct';
+  topic: string | null;
+  last_seq: number;
+  last_at: string | Date | null;
+  with_id: number | null;
+  with_name: string | null;
+}
 
 export class RoomStore {
   private refs = new Map<string, RoomRef>();
@@ -135,20 +145,38 @@ export class RoomStore {
     return RoomStore.view(room, other ?? undefined);
   }
 
-  /** Public rooms and the caller's direct rooms, each direct room naming the other member. */
-  async listFor(userId: number): Promise<RoomView[]> {
-    const em = this.orm.em.fork();
-    const publicRooms = await em.find(Room, { kind: 'public' }, { orderBy: { name: 'asc' } });
-    const memberships = await em.find(RoomMember, { user: userId }, { populate: ['room'] });
-    const directRooms = memberships.map((m) => m.room);
-    const others = directRooms.length
-      ? await em.find(RoomMember, { room: { $in: directRooms.map((r) => r.id) }, user: { $ne: userId } }, { populate: ['user'] })
-      : [];
-    const otherByRoom = new Map(others.map((o) => [o.room.id, o.user]));
-    return [
-      ...publicRooms.map((r) => RoomStore.view(r)),
-      ...directRooms.map((r) => RoomStore.view(r, otherByRoom.get(r.id))),
-    ];
+  /**
+   * One page of the rooms a user can see (public rooms and their own direct rooms, each
+   * direct room naming the other member), by name after `after`, in byte order so that the
+   * cursor means the same on any database collation. `next` is the cursor of the next page.
+   */
+  async listFor(userId: number, page: { after?: string; limit: number }): Promise<{ rooms: RoomView[]; next: string | null }> {
+    const { rows } = await withPgClient(this.orm, (db) =>
+      db.query<ListedRoom>(
+        `SELECT r.name, r.kind, r.topic, r.last_seq, r.last_at, o.id AS with_id, o.name AS with_name
+           FROM rooms r
+           LEFT JOIN room_members mine ON mine.room_id = r.id AND mine.user_id = $1
+           LEFT JOIN room_members other ON other.room_id = r.id AND other.user_id <> $1 AND r.kind = 'direct'
+           LEFT JOIN users o ON o.id = other.user_id
+          WHERE (r.kind = 'public' OR mine.user_id IS NOT NULL) AND r.name COLLATE "C" > $2
+          ORDER BY r.name COLLATE "C"
+          LIMIT $3`,
+        [userId, page.after ?? '', page.limit + 1],
+      ),
+    );
+    const more = rows.length > page.limit;
+    const rooms = rows.slice(0, page.limit).map((row) => {
+      const v: RoomView = {
+        name: row.name,
+        kind: row.kind,
+        topic: row.topic,
+        lastSeq: row.last_seq,
+        lastAt: row.last_at === null ? null : pgTimeMs(row.last_at),
+      };
+      if (row.with_id !== null) v.with = { id: row.with_id, name: row.with_name! };
+      return v;
+    });
+    return { rooms, next: more ? rooms[rooms.length - 1]!.name : null };
   }
 
   private remember(ref: RoomRef): RoomRef {
