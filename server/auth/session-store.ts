@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Session, User } from '../store/entities.js';
+import { systemClock, type Clock } from '../clock.js';
 
 export interface SessionUser {
   sessionId: string;
@@ -17,6 +18,7 @@ export interface SessionCacheOptions {
   cacheMs?: number;
   /** A session used within this long, ms, is kept read ahead (see renew()). */
   warmMs?: number;
+  clock?: Clock;
 }
 
 const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -36,11 +38,13 @@ export class SessionStore {
   /** Counts revocations made here, so a read that overlapped one is not cached (see load()). */
   private revocations = 0;
   private revokeListeners: Array<(sessionIds: string[]) => void> = [];
-  private renewTimer: NodeJS.Timeout | undefined;
-  private renewing = false;
+  private stopRenewing: (() => void) | undefined;
+  /** The renewal under way, if any (tests wait for it). */
+  private renewal: Promise<void> | undefined;
   private counts = { onRequest: 0, renewals: 0 };
   private readonly cacheMs: number;
   private readonly warmMs: number;
+  private readonly clock: Clock;
 
   constructor(
     private orm: MikroORM,
@@ -48,6 +52,7 @@ export class SessionStore {
   ) {
     this.cacheMs = opts.cacheMs ?? 2000;
     this.warmMs = opts.warmMs ?? 5 * 60_000;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** Called with the ids of sessions that were revoked here (the gateway closes their sockets). */
@@ -63,17 +68,17 @@ export class SessionStore {
   async create(user: User): Promise<SessionUser> {
     const em = this.orm.em.fork();
     const id = randomBytes(32).toString('base64url');
-    em.create(Session, { id, user, createdAt: new Date(), expiresAt: new Date(Date.now() + SESSION_TTL_MS) });
+    em.create(Session, { id, user, createdAt: new Date(), expiresAt: new Date(this.clock.now() + SESSION_TTL_MS) });
     await em.flush();
     const value = { sessionId: id, user: { id: user.id, name: user.name } };
-    const now = Date.now();
+    const now = this.clock.now();
     this.remember(id, { value, until: now + this.cacheMs, usedAt: now });
     return value;
   }
 
   /** The session behind an id: from the cache while its read is fresh, else from the database. */
   async lookup(sessionId: string): Promise<SessionUser | null> {
-    const now = Date.now();
+    const now = this.clock.now();
     const hit = this.cache.get(sessionId);
     if (hit && hit.until > now) {
       hit.usedAt = now;
@@ -84,32 +89,32 @@ export class SessionStore {
 
   /** Stops the background renewal (the server's shutdown). */
   close(): void {
-    clearInterval(this.renewTimer);
-    this.renewTimer = undefined;
+    this.stopRenewing?.();
+    this.stopRenewing = undefined;
   }
 
   private async load(sessionId: string): Promise<SessionUser | null> {
     const revocations = this.revocations;
-    const startedAt = Date.now();
+    const startedAt = this.clock.now();
     this.counts.onRequest++;
     const value = (await this.read([sessionId])).get(sessionId) ?? null;
     // A revocation while the row was being read may have come after the read: answer this
     // request (it began before the revocation) but keep nothing.
     if (revocations !== this.revocations) return value;
-    this.remember(sessionId, { value, until: startedAt + this.cacheMs, usedAt: Date.now() });
+    this.remember(sessionId, { value, until: startedAt + this.cacheMs, usedAt: this.clock.now() });
     return value;
   }
 
   /** The live (unexpired) sessions among these ids; the rest are absent from the map. */
   private async read(ids: string[]): Promise<Map<string, SessionUser>> {
-    const rows = await this.orm.em.fork().find(Session, { id: { $in: ids }, expiresAt: { $gt: new Date() } }, { populate: ['user'] });
+    const rows = await this.orm.em.fork().find(Session, { id: { $in: ids }, expiresAt: { $gt: new Date(this.clock.now()) } }, { populate: ['user'] });
     return new Map(rows.map((r) => [r.id, { sessionId: r.id, user: { id: r.user.id, name: r.user.name } }]));
   }
 
   private remember(sessionId: string, entry: Entry): void {
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(sessionId, entry);
-    this.renewTimer ??= setInterval(() => void this.renew(), this.cacheMs / 2).unref();
+    this.stopRenewing ??= this.clock.every(this.cacheMs / 2, () => this.renew());
   }
 
   /**
@@ -120,9 +125,13 @@ export class SessionStore {
    * time, as before, put a second query beside that request's own: at two posts a second,
    * every other post's commit queued 3-7 ms behind it.
    */
-  private async renew(): Promise<void> {
-    if (this.renewing) return;
-    const startedAt = Date.now();
+  private renew(): Promise<void> {
+    this.renewal ??= this.renewDue().finally(() => (this.renewal = undefined));
+    return this.renewal;
+  }
+
+  private async renewDue(): Promise<void> {
+    const startedAt = this.clock.now();
     const due: Array<[string, Entry]> = [];
     for (const [id, entry] of this.cache) {
       if (startedAt - entry.usedAt > this.warmMs || (entry.value === null && entry.until <= startedAt)) this.cache.delete(id);
@@ -130,7 +139,6 @@ export class SessionStore {
     }
     if (this.cache.size === 0) this.close();
     if (due.length === 0) return;
-    this.renewing = true;
     try {
       for (let i = 0; i < due.length; i += RENEW_CHUNK) {
         const chunk = due.slice(i, i + RENEW_CHUNK);
@@ -146,8 +154,6 @@ export class SessionStore {
       }
     } catch {
       // The database is away: entries serve out their time, then requests read for themselves.
-    } finally {
-      this.renewing = false;
     }
   }
 
