@@ -9,7 +9,7 @@
  * onWritable, and a client abort cancels both streams and stops every further touch of `res`.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uws-current';
-import { BufferedRequest, HeaderList } from './bridge-request.js';
+import { BufferedRequest, checkRequestHead, HeaderList, TOO_LARGE, type Refusal } from './bridge-request.js';
 import { PREPARED_BODY_HEADER, preparedBody } from './prepared-body.js';
 
 export type FetchHandler = (req: Request, env: BridgeEnv) => Response | Promise<Response>;
@@ -34,7 +34,8 @@ const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 201: 'Created', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found',
   304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
   404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Payload Too Large',
-  415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error',
+  414: 'URI Too Long', 415: 'Unsupported Media Type', 417: 'Expectation Failed', 429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 501: 'Not Implemented',
   503: 'Service Unavailable',
 };
 
@@ -42,16 +43,12 @@ function statusLine(status: number, statusText: string): string {
   return `${status} ${statusText || STATUS_TEXT[status] || 'Status'}`;
 }
 
-/** A Host header that makes a valid URL authority: a name or IPv4 address, or [IPv6], and a port. */
-const HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
-
-const tooLargeBody = JSON.stringify({ error: { code: 'too_large', message: 'request body too large' } });
-
 interface Exchange {
   res: HttpResponse;
+  onError: ((err: unknown) => void) | undefined;
   aborted: boolean;
   responded: boolean;
-  /** The whole response went out (the 413): nothing may touch `res` again. */
+  /** The whole response went out (a refusal): nothing may touch `res` again. */
   finished: boolean;
   /** Run once when the client goes away (ends the body stream, wakes the write loop). */
   onAbort: Array<() => void>;
@@ -61,13 +58,54 @@ interface Exchange {
   writable: boolean;
 }
 
-function respondTooLarge(x: Exchange): void {
+/**
+ * Answers a request the bridge refuses itself (a 413 body, a head it cannot trust) and closes
+ * the connection: what the client sends next on it would be read as a request.
+ */
+function refuse(x: Exchange, refusal: Refusal, isHead = false): void {
   if (x.aborted || x.responded) return;
   x.responded = true;
   x.finished = true;
+  const body = JSON.stringify({ error: { code: refusal.code, message: refusal.message } });
   x.res.cork(() => {
-    x.res.writeStatus(statusLine(413, '')).writeHeader('content-type', 'application/json').end(tooLargeBody, true);
+    x.res.writeStatus(statusLine(refusal.status, '')).writeHeader('content-type', 'application/json');
+    if (isHead) x.res.endWithoutBody(undefined, true);
+    else x.res.end(body, true);
   });
+}
+
+function respondTooLarge(x: Exchange): void {
+  refuse(x, TOO_LARGE);
+}
+
+/** The handler or the bridge failed: a 500 while nothing was sent, else the connection is cut. */
+function fail(x: Exchange, err: unknown): void {
+  // After a refusal (the 413) the handler's failed body read is expected, and `res` is gone.
+  if (x.aborted || x.finished) return;
+  x.onError?.(err);
+  if (!x.responded) {
+    x.responded = true;
+    x.res.cork(() => {
+      x.res.writeStatus(statusLine(500, '')).writeHeader('content-type', 'application/json').end(internalErrorBody);
+    });
+  } else {
+    // Head already sent: the only honest signal left is to cut the connection.
+    x.res.close();
+  }
+}
+
+const internalErrorBody = JSON.stringify({ error: { code: 'internal', message: 'internal error' } });
+
+/**
+ * Runs a uWS callback's body. An exception thrown out of a uWS callback ends the process, so
+ * one from the bridge's own code becomes the request's 500 instead.
+ */
+function guarded(x: Exchange, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    fail(x, err);
+  }
 }
 
 /**
@@ -79,17 +117,19 @@ function respondTooLarge(x: Exchange): void {
 function collectBody(x: Exchange, length: number, done: (bytes: Uint8Array<ArrayBuffer>) => void): void {
   const bytes = new Uint8Array(length);
   let received = 0;
-  x.res.onData((chunk, isLast) => {
-    if (x.responded) return;
-    if (received + chunk.byteLength > length) {
-      respondTooLarge(x);
-      return;
-    }
-    // uWS reuses the chunk's memory after this callback: copy now.
-    bytes.set(new Uint8Array(chunk), received);
-    received += chunk.byteLength;
-    if (isLast) done(received === length ? bytes : bytes.subarray(0, received));
-  });
+  x.res.onData((chunk, isLast) =>
+    guarded(x, () => {
+      if (x.responded) return;
+      if (received + chunk.byteLength > length) {
+        respondTooLarge(x);
+        return;
+      }
+      // uWS reuses the chunk's memory after this callback: copy now.
+      bytes.set(new Uint8Array(chunk), received);
+      received += chunk.byteLength;
+      if (isLast) done(received === length ? bytes : bytes.subarray(0, received));
+    }),
+  );
 }
 
 /** Turns uWS body chunks into a ReadableStream with a byte cap. */
@@ -97,18 +137,20 @@ function bodyStream(x: Exchange, limit: number): ReadableStream<Uint8Array> {
   let received = 0;
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      x.res.onData((chunk, isLast) => {
-        if (x.responded) return;
-        received += chunk.byteLength;
-        if (received > limit) {
-          controller.error(new Error('body too large'));
-          respondTooLarge(x);
-          return;
-        }
-        // uWS reuses the chunk's memory after this callback: copy.
-        controller.enqueue(new Uint8Array(chunk.slice(0)));
-        if (isLast) controller.close();
-      });
+      x.res.onData((chunk, isLast) =>
+        guarded(x, () => {
+          if (x.responded) return;
+          received += chunk.byteLength;
+          if (received > limit) {
+            controller.error(new Error('body too large'));
+            respondTooLarge(x);
+            return;
+          }
+          // uWS reuses the chunk's memory after this callback: copy.
+          controller.enqueue(new Uint8Array(chunk.slice(0)));
+          if (isLast) controller.close();
+        }),
+      );
       x.onAbort.push(() => {
         try {
           controller.error(new Error('client aborted'));
@@ -215,75 +257,54 @@ async function writeResponse(x: Exchange, request: Request, response: Response, 
 
 export function serveFetch(app: TemplatedApp, pattern: string, handler: FetchHandler, opts: BridgeOptions): void {
   app.any(pattern, (res: HttpResponse, req: HttpRequest) => {
-    const x: Exchange = { res, aborted: false, responded: false, finished: false, onAbort: [], writable: false };
+    const x: Exchange = { res, onError: opts.onError, aborted: false, responded: false, finished: false, onAbort: [], writable: false };
     res.onAborted(() => {
       x.aborted = true;
       for (const fn of x.onAbort) fn();
     });
+    guarded(x, () => serve(x, req, handler, opts.maxBodyBytes));
+  });
+}
 
-    // Copy everything out of `req` now: it is invalid once this function returns.
-    const method = req.getCaseSensitiveMethod().toUpperCase();
-    const path = req.getUrl();
-    const query = req.getQuery();
-    const headers = new HeaderList();
-    req.forEach((key, value) => headers.append(key, value));
-    const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
+function serve(x: Exchange, req: HttpRequest, handler: FetchHandler, maxBodyBytes: number): void {
+  const { res } = x;
+  // Copy everything out of `req` now: it is invalid once this function returns.
+  const method = req.getCaseSensitiveMethod().toUpperCase();
+  const path = req.getUrl();
+  const query = req.getQuery();
+  const headers = new HeaderList();
+  req.forEach((key, value) => headers.append(key, value));
+  const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
 
-    const host = headers.get('host') ?? 'localhost';
-    // The Request constructor used to refuse such a URL; the buffered stand-in does not parse it.
-    if (!HOST.test(host)) {
-      x.responded = true;
+  // Size, Host, Expect and the body's framing, before anything is built from the head.
+  const framing = checkRequestHead(headers, path.length + (query ? query.length : 0), maxBodyBytes);
+  if (typeof framing === 'object') return refuse(x, framing, method === 'HEAD');
+  const url = `http://${headers.get('host')}${path}${query ? `?${query}` : ''}`;
+  // uWS reads and drops the body of a GET or HEAD; the handler gets none.
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  const dispatchStream = (body: ReadableStream<Uint8Array>) => {
+    let request: Request;
+    try {
+      // No `signal`: nothing downstream listens to one, and linking it costs more than the
+      // rest of the Request. Our own abort listeners still end the body stream.
+      request = new Request(url, { method, headers: [...headers], body, duplex: 'half' } as RequestInit);
+    } catch (err) {
+      x.onError?.(err);
       res.cork(() => res.writeStatus('400 Bad Request').end());
+      x.responded = true;
       return;
     }
-    const url = `http://${host}${path}${query ? `?${query}` : ''}`;
-    const hasBody = method !== 'GET' && method !== 'HEAD';
-    const declared = Number(headers.get('content-length') ?? 0);
-    if (hasBody && declared > opts.maxBodyBytes) {
-      respondTooLarge(x);
-      return;
-    }
-    const dispatchStream = (body: ReadableStream<Uint8Array>) => {
-      let request: Request;
-      try {
-        // No `signal`: nothing downstream listens to one, and linking it costs more than the
-        // rest of the Request. Our own abort listeners still end the body stream.
-        request = new Request(url, { method, headers: [...headers], body, duplex: 'half' } as RequestInit);
-      } catch (err) {
-        opts.onError?.(err);
-        res.cork(() => res.writeStatus('400 Bad Request').end());
-        x.responded = true;
-        return;
-      }
-      run(request);
-    };
-    const run = (request: Request) =>
+    run(request);
+  };
+  const run = (request: Request) =>
     Promise.resolve()
       .then(() => handler(request, { remoteAddress }))
       .then((response) => writeResponse(x, request, response, method === 'HEAD'))
-      .catch((err: unknown) => {
-        // After a 413 the handler's failed body read is expected, and `res` is gone.
-        if (x.aborted || x.finished) return;
-        if (!x.responded) {
-          opts.onError?.(err);
-          x.responded = true;
-          res.cork(() => {
-            res
-              .writeStatus(statusLine(500, ''))
-              .writeHeader('content-type', 'application/json')
-              .end(JSON.stringify({ error: { code: 'internal', message: 'internal error' } }));
-          });
-        } else {
-          // Head already sent: the only honest signal left is to cut the connection.
-          opts.onError?.(err);
-          res.close();
-        }
-      });
+      .catch((err: unknown) => fail(x, err));
 
-    const buffered = (bytes: Uint8Array<ArrayBuffer> | undefined) => run(new BufferedRequest(url, method, headers, bytes) as unknown as Request);
-    if (!hasBody || (headers.has('content-length') && declared === 0)) buffered(undefined);
-    else if (headers.has('content-length')) collectBody(x, declared, buffered);
-    // Without a length (chunked), the body streams in as it arrives.
-    else dispatchStream(bodyStream(x, opts.maxBodyBytes));
-  });
+  const buffered = (bytes: Uint8Array<ArrayBuffer> | undefined) => run(new BufferedRequest(url, method, headers, bytes) as unknown as Request);
+  if (!hasBody || framing === 0) buffered(undefined);
+  else if (framing !== 'chunked') collectBody(x, framing, buffered);
+  // Without a length (chunked), the body streams in as it arrives.
+  else dispatchStream(bodyStream(x, maxBodyBytes));
 }
