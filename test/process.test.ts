@@ -3,119 +3,13 @@
  * process, stopped by signals, restarted on the same DATA_DIR; plus readiness while the
  * database is down (in-process, through the test harness).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, startTestServer, type TestServer } from './harness.js';
+import { postgresTree, processesMentioning, spawnServer, stillPostgres, stopIfRunning, waitListening, type Proc } from './spawn-server.js';
 import { freePort } from '../server/store/embedded-db.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  ms: number;
-}
-
-interface Proc {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves when the process has exited; `ms` counts from the call to waitExit(). */
-  waitExit(timeoutMs: number): Promise<Exit>;
-}
-
-/** Spawns the server with a clean Parley environment plus `env`. */
-function spawnServer(env: Record<string, string>): Proc {
-  const base = { ...process.env };
-  for (const k of ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'PUBLIC_URL', 'ALLOWED_ORIGINS', 'SESSION_SECRET', 'LOG_LEVEL']) delete base[k];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: ROOT,
-    env: { ...base, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    waitExit: async (timeoutMs) => {
-      const t0 = Date.now();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no exit within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
-      });
-      try {
-        const r = await Promise.race([exited, timeout]);
-        return { ...r, ms: Date.now() - t0 };
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
-}
-
-/** Waits for the "Parley is listening" log line; fails with the output if the process exits first. */
-async function waitListening(p: Proc, timeoutMs = 20_000): Promise<void> {
-  const t0 = Date.now();
-  while (!p.stdout().includes('Parley is listening')) {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) {
-      throw new Error(`server exited (${p.child.exitCode ?? p.child.signalCode}) before listening\nstdout:\n${p.stdout()}\nstderr:\n${p.stderr()}`);
-    }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`server not listening after ${timeoutMs} ms\nstdout:\n${p.stdout()}\nstderr:\n${p.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function cmdline(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return undefined; // gone
-  }
-}
-
-function parentPid(pid: number): number | undefined {
-  try {
-    // "pid (comm) state ppid ...": comm may hold spaces, so read after the last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-function allPids(): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
-}
-
-/** Processes whose command line mentions `text`. */
-function processesMentioning(text: string): { pid: number; args: string }[] {
-  return allPids()
-    .map((pid) => ({ pid, args: cmdline(pid) }))
-    .filter((p): p is { pid: number; args: string } => p.args?.includes(text) ?? false);
-}
-
-/** The postmaster running DATA_DIR's cluster and its children (backends, workers). */
-function postgresTree(dataDir: string): number[] {
-  const postmaster = processesMentioning(join(dataDir, 'pg')).filter((p) => /\bpostgres\b/.test(p.args));
-  const roots = new Set(postmaster.map((p) => p.pid));
-  return [...roots, ...allPids().filter((pid) => roots.has(parentPid(pid) ?? -1))];
-}
-
-/** Of `pids`, those still alive as postgres processes. */
-function stillPostgres(pids: number[]): number[] {
-  return pids.filter((pid) => cmdline(pid)?.includes('postgres'));
-}
 
 const SIGNAL_EXIT_MS = 15_000;
 
@@ -129,12 +23,7 @@ describe('the server process', () => {
 
   afterAll(async () => {
     // A failed test may leave a server running: stop it the way an operator would.
-    for (const p of spawned) {
-      if (p.child.exitCode === null && p.child.signalCode === null) {
-        p.child.kill('SIGINT');
-        await p.waitExit(SIGNAL_EXIT_MS).catch(() => p.child.kill('SIGKILL'));
-      }
-    }
+    for (const p of spawned) await stopIfRunning(p, SIGNAL_EXIT_MS);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
