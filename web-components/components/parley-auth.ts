@@ -1,13 +1,16 @@
 /**
  * Sign in and sign up: one form, two modes. The API's error message is shown under the form;
  * rules the browser can check (name shape, password length) are checked before sending.
+ * A refusal that comes with a wait (429 too many failed sign-ins, 503 the server is busy)
+ * shows the server's reason and a countdown to when trying again may work.
  */
 import { LitElement, css, html, nothing } from 'lit';
-import { HttpError } from '../api/http.js';
 import { signIn, signUp, type Credentials } from '../api/parley-api.js';
 import { PASSWORD_MAX, PASSWORD_MIN, normalizeUsername } from '../../server/protocol/names.js';
 import { emit } from '../events.js';
+import { shownError } from '../format/retry.js';
 import { controls } from './shared-styles.js';
+import './parley-retry-countdown.js';
 
 type Mode = 'signin' | 'signup';
 
@@ -26,10 +29,13 @@ export class ParleyAuth extends LitElement {
   static properties = {
     mode: { state: true },
     error: { state: true },
+    retryAt: { state: true },
     busy: { state: true },
   };
   declare mode: Mode;
   declare error: string;
+  /** Set when the server said to wait: the fields are not wrong then, only early. */
+  declare retryAt: number | undefined;
   declare busy: boolean;
 
   static styles = [
@@ -85,6 +91,13 @@ export class ParleyAuth extends LitElement {
         border-radius: var(--parley-radius-small);
         background: var(--parley-danger-soft);
       }
+      .error-text parley-retry-countdown {
+        display: block;
+        margin-top: 0.25rem;
+        font-variant-numeric: tabular-nums;
+        color: var(--parley-text);
+        font-weight: 600;
+      }
       .submit {
         width: 100%;
         min-height: 2.6rem;
@@ -111,11 +124,13 @@ export class ParleyAuth extends LitElement {
     super();
     this.mode = 'signin';
     this.error = '';
+    this.retryAt = undefined;
     this.busy = false;
   }
 
   render() {
     const signingUp = this.mode === 'signup';
+    const invalid = this.error && this.retryAt === undefined ? 'true' : 'false';
     return html`<div class="card" part="card">
       <p class="brand" aria-hidden="true">Parley</p>
       <h1>${signingUp ? 'Create your Parley account' : 'Welcome back to Parley'}</h1>
@@ -131,7 +146,7 @@ export class ParleyAuth extends LitElement {
             spellcheck="false"
             required
             aria-describedby=${signingUp ? 'username-hint' : nothing}
-            aria-invalid=${this.error ? 'true' : 'false'}
+            aria-invalid=${invalid}
           />
           ${signingUp ? html`<span class="hint" id="username-hint">3–32 letters, digits or underscores.</span>` : nothing}
         </div>
@@ -145,11 +160,16 @@ export class ParleyAuth extends LitElement {
             autocomplete=${signingUp ? 'new-password' : 'current-password'}
             required
             aria-describedby=${signingUp ? 'password-hint' : nothing}
-            aria-invalid=${this.error ? 'true' : 'false'}
+            aria-invalid=${invalid}
           />
           ${signingUp ? html`<span class="hint" id="password-hint">At least ${PASSWORD_MIN} characters.</span>` : nothing}
         </div>
-        ${this.error ? html`<p class="error-text" role="alert">${this.error}</p>` : nothing}
+        ${this.error
+          ? html`<div class="error-text" role="alert">
+              ${this.error}
+              ${this.retryAt !== undefined ? html`<parley-retry-countdown .until=${this.retryAt}></parley-retry-countdown>` : nothing}
+            </div>`
+          : nothing}
         <button class="button submit" type="submit" ?disabled=${this.busy}>${signingUp ? 'Sign up' : 'Sign in'}</button>
       </form>
       <p class="switch">
@@ -164,6 +184,7 @@ export class ParleyAuth extends LitElement {
   private toggle(): void {
     this.mode = this.mode === 'signin' ? 'signup' : 'signin';
     this.error = '';
+    this.retryAt = undefined;
   }
 
   private async submit(ev: SubmitEvent): Promise<void> {
@@ -172,6 +193,7 @@ export class ParleyAuth extends LitElement {
     const data = new FormData(ev.target as HTMLFormElement);
     const creds: Credentials = { username: String(data.get('username') ?? '').trim(), password: String(data.get('password') ?? '') };
     const problem = localProblem(this.mode, creds);
+    this.retryAt = undefined;
     if (problem) return void (this.error = problem);
     this.busy = true;
     this.error = '';
@@ -179,7 +201,9 @@ export class ParleyAuth extends LitElement {
       const user = await (this.mode === 'signup' ? signUp(creds) : signIn(creds));
       emit(this, 'parley-signed-in', { user });
     } catch (e) {
-      this.error = e instanceof HttpError ? e.message : 'Something went wrong. Try again.';
+      const shown = shownError(e, 'Something went wrong. Try again.', Date.now());
+      this.error = shown.message;
+      this.retryAt = shown.retryAt;
     } finally {
       this.busy = false;
     }
