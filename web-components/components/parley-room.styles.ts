@@ -132,6 +132,23 @@ export const roomStyles = [
     .room-error a {
       color: var(--parley-link);
     }
+    .room-error .retry {
+      color: var(--parley-text);
+      font-weight: 600;
+      font-variant-numeric: tabular-nums;
+    }
+    .rejoin {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 0 0.5rem;
+      margin: 0 1.25rem 0.4rem;
+      padding: 0.35rem 0.75rem;
+      border-radius: var(--parley-radius-small);
+      background: var(--parley-warning-soft);
+      color: var(--parley-warning);
+      font-size: 0.8125rem;
+      font-variant-numeric: tabular-nums;
+    }
     @media (max-width: 900px) {
       .body {
         grid-template-columns: minmax(0, 1fr) 12rem;

@@ -1,7 +1,9 @@
 /**
  * One room on screen: header, history, who is typing, the composer and who is online. It
  * keeps the room open on the Connection while shown and turns the children's events into
- * Connection calls.
+ * Connection calls. A join the server refused for now (rate_limited) shows the server's
+ * reason and a countdown to the Connection's own retry: in place of the room when nothing
+ * of it is held yet, above the composer when its history is already on screen.
  */
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { Member } from '../../server/protocol/frames.js';
@@ -12,12 +14,14 @@ import { ConnectionController } from '../controllers/connection-controller.js';
 import { OpenRoomController } from '../controllers/open-room-controller.js';
 import { emit, type ParleyEvent } from '../events.js';
 import { isDirectRoomName, roomLabel } from '../format/room-label.js';
+import { withoutRetryHint } from '../format/retry.js';
 import { typingText } from '../format/typing-text.js';
 import { roomStyles } from './parley-room.styles.js';
 import type { ParleyComposer } from './parley-composer.js';
 import './parley-composer.js';
 import './parley-members.js';
 import './parley-message-list.js';
+import './parley-retry-countdown.js';
 
 /** The contract lets one `typing` per 2 s through; more would only be dropped. */
 const TYPING_EVERY_MS = 2000;
@@ -27,6 +31,7 @@ const ROOM_ERRORS: Record<string, string> = {
   not_found: 'There is no room with this name.',
   invalid: 'That is not a valid room name.',
   too_many_rooms: 'Too many rooms are open in this tab. Close a few and reload.',
+  rate_limited: 'This room cannot be opened just now.',
 };
 
 export class ParleyRoom extends LitElement {
@@ -99,6 +104,9 @@ export class ParleyRoom extends LitElement {
     const state = this.connection.state;
     const blocked = state === 'offline' ? "You're offline. Sending resumes when the connection is back." : '';
     const notice = state === 'reconnecting' ? 'Reconnecting… messages you send now go out once connected.' : '';
+    const waiting = log.error?.retryAt !== undefined ? log.error : undefined;
+    // Refused for now with history on screen: keep it there and say so above the composer.
+    const error = waiting && log.messages.length > 0 ? undefined : log.error;
     return html`
       <header class="bar" part="header">
         <a class="back" href="/" aria-label="Back to rooms"><span aria-hidden="true">‹</span> Rooms</a>
@@ -107,7 +115,7 @@ export class ParleyRoom extends LitElement {
           ${subtitle ? html`<p class="subtitle">${subtitle}</p>` : nothing}
         </div>
         <button
-          ?hidden=${Boolean(log.error)}
+          ?hidden=${Boolean(error)}
           class="button quiet members-toggle"
           type="button"
           aria-expanded=${this.membersOpen ? 'true' : 'false'}
@@ -119,11 +127,12 @@ export class ParleyRoom extends LitElement {
       </header>
       <div class="body">
         <div class="chat">
-          ${log.error
+          ${error
             ? html`<div class="blocked">
                 <div class="room-error" role="alert">
-                  <strong>${ROOM_ERRORS[log.error.code] ?? 'This room cannot be opened.'}</strong>
-                  <span>${log.error.message}</span>
+                  <strong>${ROOM_ERRORS[error.code] ?? 'This room cannot be opened.'}</strong>
+                  <span>${waiting ? withoutRetryHint(error.message) : error.message}</span>
+                  ${waiting ? html`<parley-retry-countdown class="retry" automatic .until=${waiting.retryAt}></parley-retry-countdown>` : nothing}
                   <a href="/">Back to the room list</a>
                 </div>
               </div>`
@@ -140,9 +149,14 @@ export class ParleyRoom extends LitElement {
                 @parley-retry=${(e: ParleyEvent<'parley-retry'>) => this.connection.retry(this.room, e.detail.cid)}
                 @parley-discard=${(e: ParleyEvent<'parley-discard'>) => this.connection.discard(this.room, e.detail.cid)}
               ></parley-message-list>`}
-          <p class="typing">${typingText(typists.map((m) => m.name))}</p>
+          ${waiting && !error
+            ? html`<div class="rejoin" role="alert">
+                <span>${withoutRetryHint(waiting.message)}</span>
+                <parley-retry-countdown automatic .until=${waiting.retryAt}></parley-retry-countdown>
+              </div>`
+            : html`<p class="typing">${typingText(typists.map((m) => m.name))}</p>`}
           <parley-composer
-            ?hidden=${Boolean(log.error)}
+            ?hidden=${Boolean(error)}
             .disabledReason=${blocked}
             .notice=${notice}
             .placeholder=${direct ? `Message ${label}` : `Message #${this.room}`}

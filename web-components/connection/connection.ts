@@ -6,6 +6,10 @@
  * the same cid after a reconnect, so nothing is sent twice), and holds each room as a
  * RoomLog. Components read `state` and `room(name)` and listen for `change` events.
  *
+ * A join the server refuses for now (`rate_limited`: too many joins, or too many new rooms;
+ * `unavailable`: the store is down) is tried again once, after the wait the server gave,
+ * and not before: reconnects and seq gaps in between do not send it early.
+ *
  * Events (all plain `Event`s; read the state from the connection):
  *   - `change`: state or any room changed
  *   - `signedout`: the server closed with 1008 (session ended): the app should show sign-in
@@ -46,6 +50,8 @@ export class Connection extends EventTarget {
   private readonly logs = new Map<string, RoomLog>();
   /** Rooms the UI has open, with how many views hold each. */
   private readonly open = new Map<string, number>();
+  /** Joins refused for now, each with the timer that sends it again. */
+  private readonly joinRetries = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly url: string;
   private readonly typingShowMs: number;
 
@@ -67,6 +73,8 @@ export class Connection extends EventTarget {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    for (const t of this.joinRetries.values()) clearTimeout(t);
+    this.joinRetries.clear();
     removeEventListener('online', this.onOnline);
     removeEventListener('offline', this.onOffline);
     this.ws?.close(1000);
@@ -218,6 +226,8 @@ export class Connection extends EventTarget {
   };
 
   private join(room: string): void {
+    // Refused for now: its timer sends it when the server said it may go.
+    if (this.joinRetries.has(room)) return;
     const log = this.logs.get(room);
     if (!log) return;
     const held = log.messages.length > 0 || log.lastSeq > 0;
@@ -300,10 +310,27 @@ export class Connection extends EventTarget {
     }
     if (f.code === 'forbidden' || f.code === 'not_found' || f.code === 'invalid' || f.code === 'too_many_rooms') {
       this.update(room, (log) => ({ ...log, joined: false, error: { code: f.code, message: f.message } }));
-    } else if (f.code === 'unavailable' && this.open.has(room) && !this.logs.get(room)?.joined) {
-      // The join itself failed while the store was down: try again shortly.
-      setTimeout(() => this.join(room), SEND_RETRY_MS);
+    } else if ((f.code === 'rate_limited' || f.code === 'unavailable') && this.open.has(room)) {
+      // The join was refused for now. A first join shows why and until when; a rejoin of a
+      // room on screen (after a gap) goes again quietly.
+      const wait = f.retry_after ?? SEND_RETRY_MS;
+      if (f.code === 'rate_limited' && !this.logs.get(room)?.joined) {
+        this.update(room, (log) => ({ ...log, error: { code: f.code, message: f.message, retryAt: Date.now() + wait } }));
+      }
+      this.retryJoin(room, wait);
     }
+  }
+
+  /** Joins `room` again after `ms`, if it is still open then; joins meanwhile wait for it. */
+  private retryJoin(room: string, ms: number): void {
+    clearTimeout(this.joinRetries.get(room));
+    this.joinRetries.set(
+      room,
+      setTimeout(() => {
+        this.joinRetries.delete(room);
+        if (this.open.has(room)) this.join(room);
+      }, ms),
+    );
   }
 
   private roomOfPending(cid: string): string | undefined {

@@ -31,8 +31,11 @@ export interface RoomLog {
   typing: Array<{ user: Member; until: number }>;
   pending: PendingMessage[];
   joined: boolean;
-  /** The last error the server gave for this room, e.g. forbidden or not_found. */
-  error?: { code: string; message: string };
+  /**
+   * The last error the server gave for joining this room, e.g. forbidden or not_found;
+   * `retryAt` (epoch ms) when the join was refused for now (rate_limited) and is retried then.
+   */
+  error?: { code: string; message: string; retryAt?: number };
 }
 
 export function emptyLog(room: string): RoomLog {
