@@ -22,6 +22,8 @@ export interface ParleyEventDetail {
   'parley-load-older': null;
   /** A room's first `joined` arrived (the server may just have created it). */
   'parley-room-ready': { room: string };
+  /** The reader asked for the next page of the room list. */
+  'parley-more-rooms': null;
 }
 
 export type ParleyEventName = keyof ParleyEventDetail;
@@ -43,5 +45,6 @@ declare global {
     'parley-discard': ParleyEvent<'parley-discard'>;
     'parley-load-older': ParleyEvent<'parley-load-older'>;
     'parley-room-ready': ParleyEvent<'parley-room-ready'>;
+    'parley-more-rooms': ParleyEvent<'parley-more-rooms'>;
   }
 }

@@ -1,6 +1,7 @@
 /** The HTTP endpoints the browser uses, typed as the contract describes them. */
 import type { Member } from '../../server/protocol/frames.js';
 import { requestJson } from './http.js';
+import type { RoomPage } from './room-pages.js';
 
 export type User = Member;
 
@@ -42,8 +43,15 @@ export async function signOut(): Promise<void> {
   await requestJson<void>('POST', '/api/auth/logout');
 }
 
-export async function listRooms(): Promise<RoomSummary[]> {
-  return (await requestJson<{ rooms: RoomSummary[] }>('GET', '/api/rooms')).rooms;
+/** One page of the rooms the caller can see, by name after `after` (see room-pages.ts). */
+export async function listRoomsPage(after?: string): Promise<RoomPage> {
+  const query = after === undefined ? '' : `?after=${encodeURIComponent(after)}`;
+  return requestJson<RoomPage>('GET', `/api/rooms${query}`);
+}
+
+/** One room the caller can open, with who is in it now. */
+export async function roomInfo(name: string): Promise<{ room: RoomSummary; members: Member[] }> {
+  return requestJson<{ room: RoomSummary; members: Member[] }>('GET', `/api/rooms/${encodeURIComponent(name)}`);
 }
 
 export async function listUsers(): Promise<Contact[]> {

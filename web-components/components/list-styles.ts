@@ -59,6 +59,9 @@ const sidebarItems = css`
     color: var(--parley-muted);
     font-size: 0.875rem;
   }
+  .empty.error-text {
+    color: var(--parley-danger);
+  }
   @media (max-width: 700px) {
     .item {
       min-height: 2.75rem;

@@ -3,7 +3,9 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { Contact, User } from '../api/parley-api.js';
 import { emit } from '../events.js';
 import { avatarHue, initials } from '../format/avatar.js';
+import type { ShownError } from '../format/retry.js';
 import { sidebarList } from './list-styles.js';
+import './parley-retry-countdown.js';
 
 export class ParleyContacts extends LitElement {
   static properties = {
@@ -13,7 +15,8 @@ export class ParleyContacts extends LitElement {
   };
   declare contacts: Contact[] | undefined;
   declare me: User | undefined;
-  declare loadError: string | undefined;
+  /** The list could not be loaded, or a conversation could not be opened (maybe with a wait). */
+  declare loadError: ShownError | undefined;
 
   static styles = [
     ...sidebarList,
@@ -42,6 +45,11 @@ export class ParleyContacts extends LitElement {
       .off .name {
         color: var(--parley-muted);
       }
+      parley-retry-countdown {
+        display: block;
+        font-weight: 600;
+        font-variant-numeric: tabular-nums;
+      }
     `,
   ];
 
@@ -58,7 +66,12 @@ export class ParleyContacts extends LitElement {
       .sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
     return html`<section aria-labelledby="people-heading">
       <h2 id="people-heading">People</h2>
-      ${this.loadError ? html`<p class="empty error-text">${this.loadError}</p>` : nothing}
+      ${this.loadError
+        ? html`<div class="empty error-text" role="alert">
+            ${this.loadError.message}
+            ${this.loadError.retryAt ? html`<parley-retry-countdown .until=${this.loadError.retryAt}></parley-retry-countdown>` : nothing}
+          </div>`
+        : nothing}
       ${this.contacts && people.length === 0 ? html`<p class="empty">Nobody else has signed up yet.</p>` : nothing}
       <ul aria-label="People">
         ${people.map(

@@ -1,6 +1,8 @@
 /**
  * The room directory: a field to join or create a room by name, the public rooms with how
  * many people are in each now, and the reader's direct conversations named by the other person.
+ * The list comes in pages: while more exist, a "More rooms" button at the end of the rooms
+ * asks for the next one (`parley-more-rooms`).
  */
 import { LitElement, css, html, nothing } from 'lit';
 import type { RoomSummary } from '../api/parley-api.js';
@@ -14,11 +16,19 @@ import { sidebarList } from './list-styles.js';
 export class ParleyRooms extends LitElement {
   static properties = {
     rooms: { attribute: false },
+    hasMore: { attribute: false },
+    loadingMore: { attribute: false },
+    moreError: { attribute: false },
     current: {},
     loadError: { attribute: false },
     joinError: { state: true },
   };
+  /** The pages loaded so far, in the server's order (by name, in byte order). */
   declare rooms: RoomSummary[] | undefined;
+  /** More pages exist after those loaded. */
+  declare hasMore: boolean;
+  declare loadingMore: boolean;
+  declare moreError: string | undefined;
   /** The room on screen, marked in the list. */
   declare current: string | undefined;
   declare loadError: string | undefined;
@@ -72,12 +82,33 @@ export class ParleyRooms extends LitElement {
       .item {
         --avatar-size: 1.5rem;
       }
+      .more {
+        display: grid;
+        gap: 0.3rem;
+        margin: 0.5rem 0.75rem 0;
+      }
+      .more .button {
+        justify-self: start;
+        min-height: 2rem;
+        padding: 0.3rem 0.8rem;
+        font-size: 0.875rem;
+      }
+      .more .button[aria-disabled='true'] {
+        opacity: 0.55;
+        cursor: progress;
+      }
+      .more .error-text {
+        margin: 0;
+      }
     `,
   ];
 
   constructor() {
     super();
     this.rooms = undefined;
+    this.hasMore = false;
+    this.loadingMore = false;
+    this.moreError = undefined;
     this.current = undefined;
     this.loadError = undefined;
     this.joinError = '';
@@ -85,7 +116,8 @@ export class ParleyRooms extends LitElement {
 
   render() {
     const rooms = this.rooms ?? [];
-    const publicRooms = rooms.filter((r) => r.kind === 'public').sort((a, b) => a.name.localeCompare(b.name));
+    // The server's order, not re-sorted here: the next page then only adds to the end.
+    const publicRooms = rooms.filter((r) => r.kind === 'public');
     const direct = rooms.filter((r) => r.kind === 'direct').sort((a, b) => (b.lastAt ?? 0) - (a.lastAt ?? 0));
     return html`
       <form @submit=${this.join} novalidate>
@@ -109,7 +141,7 @@ export class ParleyRooms extends LitElement {
       <section aria-labelledby="rooms-heading">
         <h2 id="rooms-heading">Rooms</h2>
         ${this.loadError ? html`<p class="empty error-text">${this.loadError}</p>` : nothing}
-        ${this.rooms && publicRooms.length === 0 ? html`<p class="empty">No rooms yet. Name one above to create it.</p>` : nothing}
+        ${this.rooms && publicRooms.length === 0 && !this.hasMore ? html`<p class="empty">No rooms yet. Name one above to create it.</p>` : nothing}
         <ul>
           ${publicRooms.map(
             (r) => html`<li>
@@ -121,6 +153,7 @@ export class ParleyRooms extends LitElement {
             </li>`,
           )}
         </ul>
+        ${this.hasMore || this.moreError ? this.renderMore() : nothing}
       </section>
       ${direct.length > 0
         ? html`<section aria-labelledby="direct-heading">
@@ -139,6 +172,30 @@ export class ParleyRooms extends LitElement {
           </section>`
         : nothing}
     `;
+  }
+
+  private renderMore() {
+    return html`<div class="more">
+      ${this.hasMore
+        ? html`<button
+            class="button quiet"
+            type="button"
+            aria-disabled=${this.loadingMore ? 'true' : 'false'}
+            aria-describedby=${this.moreError ? 'more-error' : nothing}
+            @click=${this.more}
+          >
+            More rooms
+          </button>`
+        : nothing}
+      ${this.loadingMore ? html`<span class="empty" role="status">Loading more rooms…</span>` : nothing}
+      ${this.moreError ? html`<p class="error-text" id="more-error" role="alert">${this.moreError}</p>` : nothing}
+    </div>`;
+  }
+
+  private more(): void {
+    // aria-disabled rather than disabled, so the button keeps focus while the page loads.
+    if (this.loadingMore) return;
+    emit(this, 'parley-more-rooms', null);
   }
 
   private join(ev: SubmitEvent): void {

@@ -3,6 +3,7 @@ import { LitElement, css, html } from 'lit';
 import type { Contact, RoomSummary, User } from '../api/parley-api.js';
 import { emit } from '../events.js';
 import { avatarHue, initials } from '../format/avatar.js';
+import type { ShownError } from '../format/retry.js';
 import { avatar, controls } from './shared-styles.js';
 import './parley-rooms.js';
 import './parley-contacts.js';
@@ -11,6 +12,9 @@ export class ParleySidebar extends LitElement {
   static properties = {
     me: { attribute: false },
     rooms: { attribute: false },
+    moreRooms: { attribute: false },
+    loadingMoreRooms: { attribute: false },
+    moreRoomsError: { attribute: false },
     contacts: { attribute: false },
     current: {},
     roomsError: { attribute: false },
@@ -18,10 +22,14 @@ export class ParleySidebar extends LitElement {
   };
   declare me: User;
   declare rooms: RoomSummary[] | undefined;
+  /** The room list has more pages than those loaded. */
+  declare moreRooms: boolean;
+  declare loadingMoreRooms: boolean;
+  declare moreRoomsError: string | undefined;
   declare contacts: Contact[] | undefined;
   declare current: string | undefined;
   declare roomsError: string | undefined;
-  declare contactsError: string | undefined;
+  declare contactsError: ShownError | undefined;
 
   static styles = [
     controls,
@@ -78,6 +86,9 @@ export class ParleySidebar extends LitElement {
   constructor() {
     super();
     this.rooms = undefined;
+    this.moreRooms = false;
+    this.loadingMoreRooms = false;
+    this.moreRoomsError = undefined;
     this.contacts = undefined;
     this.current = undefined;
     this.roomsError = undefined;
@@ -87,7 +98,14 @@ export class ParleySidebar extends LitElement {
   render() {
     return html`
       <nav aria-label="Rooms and people" part="nav">
-        <parley-rooms .rooms=${this.rooms} .current=${this.current} .loadError=${this.roomsError}></parley-rooms>
+        <parley-rooms
+          .rooms=${this.rooms}
+          .hasMore=${this.moreRooms}
+          .loadingMore=${this.loadingMoreRooms}
+          .moreError=${this.moreRoomsError}
+          .current=${this.current}
+          .loadError=${this.roomsError}
+        ></parley-rooms>
         <parley-contacts .contacts=${this.contacts} .me=${this.me} .loadError=${this.contactsError}></parley-contacts>
       </nav>
       <footer part="footer">

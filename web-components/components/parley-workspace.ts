@@ -1,17 +1,20 @@
 /**
  * The signed-in screen: top bar, sidebar and the open room. It keeps the room list (every
- * 5 s) and the people list (every 10 s) fresh while the tab is visible, and opens direct
- * conversations. On narrow screens one column shows at a time: the lists at /, the room at /r/….
+ * 5 s, as many pages as the reader opened) and the people list (every 10 s) fresh while the
+ * tab is visible, and opens direct conversations. On narrow screens one column shows at a
+ * time: the lists at /, the room at /r/….
  */
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import { HttpError } from '../api/http.js';
-import { listRooms, listUsers, openDirect, type User } from '../api/parley-api.js';
+import { listUsers, openDirect, type User } from '../api/parley-api.js';
 import type { Route } from '../app/router.js';
 import { roomPath } from '../app/router.js';
 import type { Connection, ConnectionState } from '../connection/connection.js';
 import { PollController } from '../controllers/poll-controller.js';
+import { RoomDirectoryController } from '../controllers/room-directory-controller.js';
 import { emit, type ParleyEvent } from '../events.js';
 import { roomLabel } from '../format/room-label.js';
+import { shownError, type ShownError } from '../format/retry.js';
 import type { ParleyRoom } from './parley-room.js';
 import './parley-connection-status.js';
 import './parley-room.js';
@@ -32,12 +35,16 @@ export class ParleyWorkspace extends LitElement {
   declare connection: Connection;
   declare connectionState: ConnectionState;
   declare route: Route;
-  declare directError: string | undefined;
+  declare directError: ShownError | undefined;
 
   private readonly signedOutOn401 = (e: HttpError) => {
     if (e.status === 401) emit(this, 'parley-sign-out', null);
   };
-  private readonly rooms = new PollController(this, { everyMs: ROOMS_EVERY_MS, load: listRooms, onError: this.signedOutOn401 });
+  private readonly rooms = new RoomDirectoryController(this, {
+    everyMs: ROOMS_EVERY_MS,
+    openRoom: () => this.openRoom,
+    onError: this.signedOutOn401,
+  });
   private readonly people = new PollController(this, { everyMs: PEOPLE_EVERY_MS, load: listUsers, onError: this.signedOutOn401 });
 
   static styles = css`
@@ -113,9 +120,12 @@ export class ParleyWorkspace extends LitElement {
     this.connectionState = 'connecting';
     this.directError = undefined;
     this.addEventListener('parley-open-direct', (e) => void this.openDirect(e));
-    this.addEventListener('parley-room-ready', (e) => {
-      if (!this.rooms.value?.some((r) => r.name === e.detail.room)) void this.rooms.refresh();
-    });
+    this.addEventListener('parley-room-ready', (e) => this.rooms.roomReady(e.detail.room));
+    this.addEventListener('parley-more-rooms', () => void this.rooms.more());
+  }
+
+  private get openRoom(): string | undefined {
+    return this.route?.kind === 'room' ? this.route.room : undefined;
   }
 
   protected willUpdate(changed: PropertyValues<this>): void {
@@ -123,8 +133,8 @@ export class ParleyWorkspace extends LitElement {
   }
 
   protected updated(changed: PropertyValues<this>): void {
-    const room = this.route.kind === 'room' ? this.route.room : undefined;
-    const summary = this.rooms.value?.find((r) => r.name === room);
+    const room = this.openRoom;
+    const summary = room ? this.rooms.summary(room) : undefined;
     document.title = room ? `${summary?.kind === 'direct' ? '' : '#'}${roomLabel(room, summary)} · Parley` : 'Parley';
     // Only after a navigation, not on the first load: then focus stays where the browser put it.
     if (changed.has('route') && changed.get('route') !== undefined && room) {
@@ -133,7 +143,7 @@ export class ParleyWorkspace extends LitElement {
   }
 
   render() {
-    const room = this.route.kind === 'room' ? this.route.room : undefined;
+    const room = this.openRoom;
     return html`
       <header class="topbar" part="topbar">
         <span class="brand">Parley</span>
@@ -141,11 +151,14 @@ export class ParleyWorkspace extends LitElement {
       </header>
       <parley-sidebar
         .me=${this.me}
-        .rooms=${this.rooms.value}
+        .rooms=${this.rooms.rooms}
+        .moreRooms=${this.rooms.hasMore}
+        .loadingMoreRooms=${this.rooms.loadingMore}
+        .moreRoomsError=${this.rooms.moreError}
         .contacts=${this.people.value}
         .current=${room}
-        .roomsError=${this.rooms.error && !this.rooms.value ? this.rooms.error.message : undefined}
-        .contactsError=${this.directError ?? (this.people.error && !this.people.value ? this.people.error.message : undefined)}
+        .roomsError=${this.rooms.loadError}
+        .contactsError=${this.directError ?? (this.people.error && !this.people.value ? { message: this.people.error.message } : undefined)}
       ></parley-sidebar>
       <main>
         ${room
@@ -153,7 +166,7 @@ export class ParleyWorkspace extends LitElement {
               .connection=${this.connection}
               .room=${room}
               .me=${this.me}
-              .summary=${this.rooms.value?.find((r) => r.name === room)}
+              .summary=${this.rooms.summary(room)}
             ></parley-room>`
           : html`<div class="welcome">
               <strong>Pick a room to start talking</strong>
@@ -170,7 +183,7 @@ export class ParleyWorkspace extends LitElement {
       emit(this, 'parley-navigate', { path: roomPath(room.name) });
       void this.rooms.refresh();
     } catch (err) {
-      this.directError = err instanceof HttpError ? err.message : 'Could not open the conversation.';
+      this.directError = shownError(err, 'Could not open the conversation.', Date.now());
     }
   }
 }

@@ -18,6 +18,7 @@ export class PollController<T> implements ReactiveController {
   error: HttpError | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private loading: Promise<void> | undefined;
+  private again: Promise<void> | undefined;
   private active = false;
   private readonly onVisibility = () => {
     if (document.visibilityState === 'visible') void this.refresh();
@@ -43,9 +44,20 @@ export class PollController<T> implements ReactiveController {
     document.removeEventListener('visibilitychange', this.onVisibility);
   }
 
-  /** Loads now (or waits for the load under way) and restarts the interval. */
+  /**
+   * Loads now and restarts the interval. Asked during a load, it loads once more after that
+   * one: the load under way may have started before what the caller wants to see (a room
+   * just created, one more page asked for). Several such asks share that one extra load.
+   */
   refresh(): Promise<void> {
-    this.loading ??= this.load().finally(() => {
+    if (this.loading) {
+      this.again ??= this.loading.then(() => {
+        this.again = undefined;
+        return this.refresh();
+      });
+      return this.again;
+    }
+    this.loading = this.load().finally(() => {
       this.loading = undefined;
       this.schedule();
     });

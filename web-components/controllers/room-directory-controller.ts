@@ -1,0 +1,120 @@
+/**
+ * The room list a signed-in screen shows, in pages (see api/room-pages.ts), kept fresh by a
+ * PollController. The reader starts with the first page and asks for one more at a time
+ * (`more()`); every poll reloads as many pages as they have opened, stopping at the last.
+ *
+ * The room on screen may be on a page not loaded. Its summary (kind, topic, the other
+ * person of a direct room) then comes from GET /api/rooms/:name, looked up when the reader
+ * opens it and again on each poll, so `summary(name)` finds it either way.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { HttpError } from '../api/http.js';
+import { listRoomsPage, roomInfo, type RoomSummary } from '../api/parley-api.js';
+import { findRoom, loadRoomPages, type RoomPages } from '../api/room-pages.js';
+import { PollController } from './poll-controller.js';
+
+export interface RoomDirectoryOptions {
+  everyMs: number;
+  /** The room on screen, if any. */
+  openRoom: () => string | undefined;
+  /** Told about every failed load of the list (e.g. to notice a 401). */
+  onError?: (error: HttpError) => void;
+}
+
+export class RoomDirectoryController implements ReactiveController {
+  /** True while pages asked for with `more()` load. */
+  loadingMore = false;
+  /** Why the last `more()` failed, until a load succeeds. */
+  moreError: string | undefined;
+  /** How many pages the reader has opened. */
+  private wanted = 1;
+  private readonly poll: PollController<RoomPages>;
+  /** The open room when no loaded page has it. */
+  private lookedUp: RoomSummary | undefined;
+  private lookingUp: string | undefined;
+  private seenOpen: string | undefined;
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly opts: RoomDirectoryOptions,
+  ) {
+    host.addController(this);
+    this.poll = new PollController(host, { everyMs: opts.everyMs, load: () => this.load(), onError: opts.onError });
+  }
+
+  /** The rooms on the pages loaded, in the server's order (by name); undefined before the first load. */
+  get rooms(): RoomSummary[] | undefined {
+    return this.poll.value?.rooms;
+  }
+
+  /** More pages exist after those loaded. */
+  get hasMore(): boolean {
+    return (this.poll.value?.next ?? null) !== null;
+  }
+
+  /** Why the list could not be loaded, shown only while there is none to show. */
+  get loadError(): string | undefined {
+    return this.poll.error && !this.poll.value ? this.poll.error.message : undefined;
+  }
+
+  summary(name: string): RoomSummary | undefined {
+    return findRoom(name, this.rooms, this.lookedUp);
+  }
+
+  refresh(): Promise<void> {
+    return this.poll.refresh();
+  }
+
+  /** A room was just joined (perhaps created): reload if it is not known yet. */
+  roomReady(name: string): void {
+    if (!this.summary(name)) void this.refresh();
+  }
+
+  /** Opens one more page; the polls from now on reload that many. */
+  async more(): Promise<void> {
+    if (this.loadingMore || !this.hasMore) return;
+    this.wanted = (this.poll.value?.pages ?? 0) + 1;
+    this.loadingMore = true;
+    this.moreError = undefined;
+    this.host.requestUpdate();
+    await this.poll.refresh();
+    this.loadingMore = false;
+    if (this.poll.error) this.moreError = `More rooms could not be loaded: ${this.poll.error.message}`;
+    this.host.requestUpdate();
+  }
+
+  hostUpdate(): void {
+    // A room opened that no loaded page has: look it up now rather than at the next poll.
+    const open = this.opts.openRoom();
+    if (open === this.seenOpen) return;
+    this.seenOpen = open;
+    if (open && this.rooms && !this.summary(open)) void this.lookUp(open);
+  }
+
+  private async load(): Promise<RoomPages> {
+    const pages = await loadRoomPages(listRoomsPage, this.wanted);
+    this.moreError = undefined;
+    const open = this.opts.openRoom();
+    if (open && !findRoom(open, pages.rooms)) await this.lookUp(open);
+    return pages;
+  }
+
+  private async lookUp(name: string): Promise<void> {
+    if (this.lookingUp === name) return;
+    this.lookingUp = name;
+    let found: RoomSummary | undefined;
+    try {
+      found = (await roomInfo(name)).room;
+    } catch (e) {
+      // 404: not created yet (joining creates it); 403: not the reader's; the room view says
+      // which. Anything else (the server away) keeps what an earlier look-up found.
+      const gone = e instanceof HttpError && (e.status === 404 || e.status === 403);
+      if (!gone) found = this.lookedUp?.name === name ? this.lookedUp : undefined;
+    } finally {
+      if (this.lookingUp === name) this.lookingUp = undefined;
+    }
+    if (this.opts.openRoom() !== name) return;
+    this.lookedUp = found;
+    this.host.requestUpdate();
+  }
+}
