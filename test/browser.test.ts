@@ -1,5 +1,5 @@
 /**
- * The web client in a real Chromium (Debian's, driven by playwright-core) against the real
+ * The web client in a real Chromium (found by test/chromium.ts, driven by playwright-core) against the real
  * server: two people sign up, meet in a room, chat, leave, reload, and ride out a server
  * restart, all under the page's Content-Security-Policy; the room list comes in pages; and
  * refusals with a wait (too many failed sign-ins, too many new rooms), each from a server of
@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, startTestServer, type TestServer } from './harness.js';
+import { findChromium } from './chromium.js';
 import { freePort } from '../server/store/embedded-db.js';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOM = 'browser-lounge';
 
 let dataDir: string;
@@ -37,7 +37,7 @@ beforeAll(async () => {
   // SO_REUSEADDR for a non-zero port.
   server = await startTestServer({ PORT: String(await freePort()) }, { dataDir });
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: (await findChromium()).executablePath,
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 });
