@@ -1,0 +1,72 @@
+/** What a soak run produces: one sample per window, the end-of-run checks, and its settings. */
+import type { DriftReport } from './drift.js';
+import type { HistoryCheck, LatencyFigures, LoadFinal, WindowCounts } from './messages.js';
+
+/** One sampling window: the server as /proc and its probe saw it, the load's counts, the machine. */
+export interface SoakSample extends WindowCounts {
+  /** Seconds since the workload started, at the end of this window. */
+  t: number;
+  windowSeconds: number;
+  /** The server process still existed at the end of the window (always true with --url and no --pid). */
+  serverUp: boolean;
+  /** VmRSS of the server process (PostgreSQL not included). */
+  serverRssBytes: number | undefined;
+  /** process.memoryUsage() inside the server, from the event-loop probe's last line of the window. */
+  serverHeapUsedBytes: number | undefined;
+  serverExternalBytes: number | undefined;
+  /** PSS of the server's descendants together: its embedded PostgreSQL. */
+  pgPssBytes: number | undefined;
+  /** CPU of the server process and of its PostgreSQL over the window, percent of one core. */
+  serverCpuPercent: number | undefined;
+  pgCpuPercent: number | undefined;
+  /** The server's event-loop delay over the window, ms (all samples of the window pooled). */
+  eld: LatencyFigures | undefined;
+  /** send → ack at the clients, ms. */
+  ackLatency: LatencyFigures | undefined;
+  acksPerSecond: number;
+  /** The load process: CPU over the window (percent of one core) and RSS. */
+  loadCpuPercent: number;
+  loadRssBytes: number;
+  /** Every core of the machine: busy and hypervisor steal over the window, percent. */
+  coreBusyPercent: number[];
+  coreStealPercent: number[];
+  /** Share of the window in which some runnable task of the machine waited for a CPU (/proc/pressure/cpu "some"): contention from anything, ours included. */
+  cpuPressurePercent: number | undefined;
+}
+
+export interface SoakSettings {
+  seconds: number;
+  connections: number;
+  users: number;
+  connectionsPerUser: number;
+  rooms: number;
+  roomsPerConnection: [number, number];
+  sampleSeconds: number;
+  seed: number;
+  sendEvery: [number, number];
+  typingShare: number;
+  churnEvery: [number, number];
+  reconnectEvery: [number, number];
+  warmupShare: number;
+}
+
+export interface SoakResult {
+  startedAt: string;
+  wallSeconds: number;
+  machine: { cpu: string; cores: number; node: string; os: string };
+  pinning: string;
+  /** 'started': a Parley this run started (and stopped); otherwise the --url it was given. */
+  target: string;
+  settings: SoakSettings;
+  /** Parley's settings on top of its defaults (a started server only). */
+  serverEnv: Record<string, string>;
+  setup: { signupMs: number; openMs: number; failures: string[] };
+  samples: SoakSample[];
+  final: LoadFinal;
+  history: HistoryCheck;
+  /** The server process was there to the end and answered /healthz. */
+  serverUpAtEnd: boolean;
+  /** The server's last warnings and errors from its log (a started server only). */
+  serverProblems: string[];
+  drift: DriftReport;
+}

@@ -1,0 +1,287 @@
+/**
+ * The soak: thousands of connections joining, leaving, sending and reconnecting against one
+ * Parley for a long time, sampled every few seconds, to show whether anything drifts
+ * upward: the server's memory, its event-loop delay, the ack latency at the clients.
+ *
+ * Processes: Parley runs alone in its process (with its embedded PostgreSQL in a throwaway
+ * DATA_DIR), started with eld-probe.mjs preloaded through NODE_OPTIONS, which writes its
+ * event-loop delay to a file; the connections run in a load process of their own
+ * (load.ts); this one only signs the users up, samples and checks. With pinning, the server
+ * has core 0 and the load and this process core 1 (bench/cpu-pinning.ts).
+ *
+ * At the end the workload stops, everything in flight settles (every connection open again
+ * and joined, every send answered), and the load reads every room's history back to check
+ * that each acknowledged message is stored exactly once.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, release, tmpdir, type as osType } from 'node:os';
+import { join } from 'node:path';
+import { signUpUsers } from '../accounts.js';
+import { detectPinning, LOAD_CORE, pinSelf, type Pinning } from '../cpu-pinning.js';
+import { LoadProcess } from '../load-process.js';
+import { coreTimes, cpuDelta, cpuSample, descendantsPssBytes, rssBytes, type CoreTimes, type CpuSample } from '../proc-stats.js';
+import { startServer, type ServerUnderTest } from '../server-process.js';
+import { driftReport } from './drift.js';
+import { EldReader } from './eld.js';
+import { sampleHeader, sampleLine } from './report.js';
+import type { FromLoad, HistoryCheck, LoadFinal, ToLoad, Workload } from './messages.js';
+import type { SoakResult, SoakSample, SoakSettings } from './results.js';
+
+export interface SoakOptions {
+  seconds: number;
+  connections: number;
+  /** Connections per user (Parley allows 20 by default: CONNECTIONS_PER_USER). */
+  connectionsPerUser?: number;
+  rooms?: number;
+  sampleSeconds?: number;
+  seed?: number;
+  /** Share of the run left out of the drift fit at its start. */
+  warmupShare?: number;
+  /** Pin the server and the load to cores of their own (needs 2 cores and taskset). */
+  pin?: boolean;
+  /** Target an already running server instead of starting one. */
+  url?: string;
+  /** With url: the server's pid, for its RSS and CPU. */
+  pid?: number;
+  /** With url: the file its eld-probe.mjs writes (SOAK_ELD_FILE), for its event-loop delay. */
+  eldFile?: string;
+  /** One line per sample and per step; console.log by default. */
+  log?: (line: string) => void;
+  /** Told of each sample as it is taken. */
+  onSample?: (sample: SoakSample) => void;
+}
+
+/**
+ * Parley's settings for the soak, on top of its defaults. The abuse limits are raised
+ * because the soak measures drift, not the limits: 200 signups from one address in seconds
+ * and thousands of joins would otherwise be refused. (Read by Parley once its per-address
+ * and per-user limits land; until then they are ignored.)
+ */
+export const SOAK_SERVER_ENV: Record<string, string> = {
+  LIMIT_SIGNUP_ADDRESS: '100000/1',
+  LIMIT_LOGIN_ADDRESS: '100000/1',
+  LIMIT_JOIN: '100000/1',
+  LIMIT_ROOM_CREATE: '100000/1',
+};
+
+/** The workload's rhythm, per connection; see messages.ts. */
+export const WORKLOAD_DEFAULTS = {
+  connectionsPerUser: 10,
+  rooms: 100,
+  roomsPerConnection: [1, 3] as [number, number],
+  /** 5-10 s between sends: about 270 sends a second from 2,000 connections, far below the 10/s per connection limit. */
+  sendEvery: [5, 10] as [number, number],
+  typingShare: 0.3,
+  /** A room change every minute on average. */
+  churnEvery: [20, 100] as [number, number],
+  /** A reconnection every 3 minutes on average; the first comes at a random point of the first 330 s. */
+  reconnectEvery: [30, 330] as [number, number],
+  sampleSeconds: 10,
+  seed: 1,
+  warmupShare: 0.2,
+};
+
+const OPEN_CONCURRENCY = 50;
+const PROBE = new URL('./eld-probe.mjs', import.meta.url).href;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const processAlive = (pid: number | undefined) => pid === undefined || rssBytes(pid) !== undefined;
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/healthz`)).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** What /proc says at a sample, to difference with the next. */
+interface ProcPoint {
+  at: number;
+  server: CpuSample | undefined;
+  cores: CoreTimes[];
+  /** /proc/pressure/cpu "some" total, µs (undefined without PSI). */
+  cpuPressureUs: number | undefined;
+}
+
+function cpuPressureUs(): number | undefined {
+  try {
+    const m = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function procPoint(pid: number | undefined): ProcPoint {
+  return { at: performance.now(), server: pid === undefined ? undefined : cpuSample(pid), cores: coreTimes(), cpuPressureUs: cpuPressureUs() };
+}
+
+export async function runSoak(options: SoakOptions): Promise<SoakResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const d = WORKLOAD_DEFAULTS;
+  const perUser = options.connectionsPerUser ?? d.connectionsPerUser;
+  const users = Math.ceil(options.connections / perUser);
+  const settings: SoakSettings = {
+    seconds: options.seconds,
+    connections: users * perUser,
+    users,
+    connectionsPerUser: perUser,
+    rooms: options.rooms ?? d.rooms,
+    roomsPerConnection: d.roomsPerConnection,
+    sampleSeconds: options.sampleSeconds ?? d.sampleSeconds,
+    seed: options.seed ?? d.seed,
+    sendEvery: d.sendEvery,
+    typingShare: d.typingShare,
+    churnEvery: d.churnEvery,
+    reconnectEvery: d.reconnectEvery,
+    warmupShare: options.warmupShare ?? d.warmupShare,
+  };
+  const pinning: Pinning = options.pin ? detectPinning() : { enabled: false, description: 'not pinned' };
+  pinSelf(pinning, LOAD_CORE);
+  const startedAt = new Date();
+  const started = performance.now();
+  const scratch = mkdtempSync(join(tmpdir(), 'parley-soak-'));
+  let server: ServerUnderTest | undefined;
+  let load: LoadProcess<ToLoad, FromLoad> | undefined;
+  try {
+    let url = options.url;
+    let pid = options.pid;
+    let eldFile = options.eldFile;
+    if (!url) {
+      eldFile = join(scratch, 'eld.jsonl');
+      const probeEnv = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim(), SOAK_ELD_FILE: eldFile };
+      log(`starting Parley (${Object.entries(SOAK_SERVER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})`);
+      server = await startServer('parley', pinning, { parleyEnv: { ...SOAK_SERVER_ENV, ...probeEnv } });
+      url = server.url;
+      pid = server.pid;
+    }
+    const eld = eldFile ? new EldReader(eldFile) : undefined;
+    // Names unique to this run, so a server already running (--url) can be soaked again.
+    const tag = Math.floor(Math.random() * 36 ** 5).toString(36).padStart(5, '0');
+    const rooms = Array.from({ length: settings.rooms }, (_, i) => `soak-${tag}-${i}`);
+
+    let t0 = performance.now();
+    log(`${url}: signing up ${users} users`);
+    const cookies = await signUpUsers(url, `soak${tag}`, users);
+    const signupMs = performance.now() - t0;
+
+    load = LoadProcess.start<ToLoad, FromLoad>('bench/soak/load.ts', pinning);
+    const workload: Workload = {
+      url,
+      cookies,
+      connectionsPerUser: perUser,
+      rooms,
+      roomsPerConnection: settings.roomsPerConnection,
+      seed: settings.seed,
+      sendEvery: settings.sendEvery,
+      typingShare: settings.typingShare,
+      churnEvery: settings.churnEvery,
+      reconnectEvery: settings.reconnectEvery,
+      openConcurrency: OPEN_CONCURRENCY,
+    };
+    t0 = performance.now();
+    log(`opening ${settings.connections} connections (${users} users x ${perUser}), each joining ${settings.roomsPerConnection.join('-')} of ${rooms.length} rooms`);
+    const ready = await load.request({ type: 'start', workload }, 'ready', 300_000);
+    const openMs = performance.now() - t0;
+    log(`${ready.open} open, ${ready.joined} joins, in ${(ready.ms / 1000).toFixed(1)} s${ready.failures.length ? `; failures: ${ready.failures.join('; ')}` : ''}`);
+
+    eld?.skipToEnd();
+    const samples: SoakSample[] = [];
+    const runStart = performance.now();
+    let prev = procPoint(pid);
+    log(sampleHeader());
+    for (let k = 1; ; k++) {
+      const t = Math.min(k * settings.sampleSeconds, settings.seconds);
+      await sleep(runStart + t * 1000 - performance.now());
+      const { ackLatency, cpuUs, rssBytes: loadRssBytes, ...counts } = (await load.request({ type: 'sample' }, 'sample', 30_000)).window;
+      const now = procPoint(pid);
+      const seconds = (now.at - prev.at) / 1000;
+      const cpu = cpuDelta(prev.server, now.server);
+      const eldWindow = eld?.window();
+      const sample: SoakSample = {
+        t,
+        windowSeconds: seconds,
+        serverUp: processAlive(pid),
+        serverRssBytes: pid === undefined ? undefined : rssBytes(pid),
+        serverHeapUsedBytes: eldWindow?.heapUsedBytes,
+        serverExternalBytes: eldWindow?.externalBytes,
+        pgPssBytes: pid === undefined ? undefined : descendantsPssBytes(pid),
+        serverCpuPercent: cpu && cpu.selfUs / 1e4 / seconds,
+        pgCpuPercent: cpu && cpu.childrenUs / 1e4 / seconds,
+        eld: eldWindow?.delay,
+        ackLatency,
+        acksPerSecond: counts.acks / seconds,
+        ...counts,
+        loadCpuPercent: cpuUs / 1e4 / seconds,
+        loadRssBytes,
+        ...corePercents(prev.cores, now.cores),
+        cpuPressurePercent: now.cpuPressureUs === undefined || prev.cpuPressureUs === undefined ? undefined : (now.cpuPressureUs - prev.cpuPressureUs) / 1e4 / seconds,
+      };
+      prev = now;
+      samples.push(sample);
+      options.onSample?.(sample);
+      log(sampleLine(sample));
+      if (!sample.serverUp) {
+        log('the server process has gone: stopping the soak');
+        break;
+      }
+      if (t >= settings.seconds) break;
+    }
+
+    log('stopping the workload; waiting for every connection to settle');
+    const final: LoadFinal = (await load.request({ type: 'stop' }, 'stopped', 120_000)).final;
+    log(`settled in ${(final.drainMs / 1000).toFixed(1)} s: ${final.open}/${final.connections} open, ${final.unanswered} sends unanswered`);
+    const serverUpAtEnd = processAlive(pid) && (await healthy(url));
+    log('reading every room\'s history back');
+    let history: HistoryCheck;
+    try {
+      history = (await load.request({ type: 'verify' }, 'verified', 900_000)).history;
+    } catch (err) {
+      history = failedHistory(rooms.length, (err as Error).message);
+    }
+    log(
+      `history: ${history.stored} stored, ${history.acked} acked, ${history.storedOnce} stored once, ${history.lost} lost, ${history.doubled} doubled, ` +
+        `${history.mismatched} mismatched, ${history.unackedStored} unacked but stored, ${history.foreign} foreign, ${history.roomsWithSeqGaps} rooms with seq gaps (${(history.ms / 1000).toFixed(1)} s)`,
+    );
+    await load.request({ type: 'close' }, 'closed', 30_000).catch(() => undefined);
+
+    return {
+      startedAt: startedAt.toISOString(),
+      wallSeconds: (performance.now() - started) / 1000,
+      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, os: `${osType()} ${release()}` },
+      pinning: pinning.description,
+      target: options.url ? options.url : 'started',
+      settings,
+      serverEnv: options.url ? {} : SOAK_SERVER_ENV,
+      setup: { signupMs, openMs, failures: ready.failures },
+      samples,
+      final,
+      history,
+      serverUpAtEnd,
+      serverProblems: server?.recentProblems() ?? [],
+      drift: driftReport(samples, settings.seconds * settings.warmupShare),
+    };
+  } finally {
+    await load?.stop();
+    await server?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function failedHistory(rooms: number, why: string): HistoryCheck {
+  return { rooms, stored: 0, acked: 0, storedOnce: 0, lost: 0, doubled: 0, mismatched: 0, unackedStored: 0, foreign: 0, roomsWithSeqGaps: 0, examples: [`history check failed: ${why}`], ms: 0 };
+}
+
+function corePercents(from: CoreTimes[], to: CoreTimes[]): { coreBusyPercent: number[]; coreStealPercent: number[] } {
+  const busy: number[] = [];
+  const steal: number[] = [];
+  to.forEach((c, i) => {
+    const f = from[i];
+    const total = f ? c.totalUs - f.totalUs : 0;
+    busy.push(f && total > 0 ? ((c.busyUs - f.busyUs) / total) * 100 : 0);
+    steal.push(f && total > 0 ? ((c.stealUs - f.stealUs) / total) * 100 : 0);
+  });
+  return { coreBusyPercent: busy, coreStealPercent: steal };
+}

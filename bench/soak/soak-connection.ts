@@ -1,0 +1,369 @@
+/**
+ * One connection of the soak's load, behaving like a browser tab left open for a long time:
+ * it keeps a few rooms joined, sends now and then (sometimes after a `typing` notice),
+ * changes rooms (leave one, join another) and now and then closes and reconnects, rejoining
+ * its rooms with `since` like a client recovering from a dropped connection. Its times come
+ * from its own seeded random source, so a seed replays the same schedule.
+ *
+ * Every send is tracked by cid until its `ack` or `error`; every `msg` and every `joined`
+ * backlog is checked against the seq the connection holds for that room (the contract's
+ * exactly-once join). A reconnection waits for the acks of sends in flight before closing,
+ * so a send without an answer means the server never gave one.
+ */
+import WebSocket from 'ws';
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import type { StreamCheck, Workload } from './messages.js';
+
+/** Everything the connections of a load process count together; load.ts reads and resets the window parts. */
+export interface Tally {
+  sends: number;
+  acks: number;
+  /** Ack latencies of the current window, ms (load.ts takes them at each sample). */
+  latenciesMs: number[];
+  errors: Record<string, number>;
+  reconnects: number;
+  joins: number;
+  leaves: number;
+  delivered: number;
+  closedByServer: Record<string, number>;
+  stream: StreamCheck;
+  /** Every acknowledged send, per room: cid -> the seq and id of its ack. */
+  acked: Map<string, Map<string, { seq: number; id: number }>>;
+  /** Sends answered with an error, or never answered before their connection closed. */
+  unacked: Set<string>;
+}
+
+export function newTally(): Tally {
+  return {
+    sends: 0,
+    acks: 0,
+    latenciesMs: [],
+    errors: {},
+    reconnects: 0,
+    joins: 0,
+    leaves: 0,
+    delivered: 0,
+    closedByServer: {},
+    stream: { gaps: 0, repeats: 0, unexpected: 0, truncatedRejoins: 0 },
+    acked: new Map(),
+    unacked: new Set(),
+  };
+}
+
+type Frame = Record<string, unknown>;
+
+interface RoomState {
+  phase: 'joining' | 'joined' | 'leaving';
+  /** The seq the next `msg` must carry; 0 until `joined`. */
+  next: number;
+  /** The seq the join asked to continue from, if any. */
+  since: number | undefined;
+}
+
+/** How long a reconnection waits for acks in flight before closing anyway. */
+const RECONNECT_DRAIN_MS = 10_000;
+/** Pause before opening again after a close, s; after a failed opening, 1 s. */
+const REOPEN_PAUSE: [number, number] = [0.2, 2];
+const RETRY_PAUSE_MS = 1000;
+
+const WORDS = ['soak', 'room', 'hello', 'again', 'steady', 'memory', 'latency', 'drift', 'commit', 'seq', 'ack', 'presence', 'typing', 'ok', 'chat', 'long', 'run'];
+
+const encoder = new Encoder();
+const decoder = new Decoder();
+
+export class SoakConnection {
+  private ws: WebSocket | undefined;
+  private isOpen = false;
+  /** Rooms this connection is in, entering or leaving. */
+  private rooms = new Map<string, RoomState>();
+  /** Rooms it means to be in; it rejoins them after a reconnection. */
+  private wanted = new Set<string>();
+  /** The last seq held per room, for `since` on a rejoin. */
+  private held = new Map<string, number>();
+  private pending = new Map<string, { at: number; room: string }>();
+  /** The workload's timers (stop() clears them) and those of recovery: reopening, retrying (close() clears them too). */
+  private workloadTimers = new Set<NodeJS.Timeout>();
+  private recoveryTimers = new Set<NodeJS.Timeout>();
+  private reconnecting = false;
+  /** Set when this side closes to reconnect, so the close is not counted as the server's. */
+  private closingToReconnect = false;
+  private stopped = false;
+  private sendCount = 0;
+  private refCount = 0;
+  /** Why the last opening failed, while it is being retried. */
+  lastFailure: string | undefined;
+
+  constructor(
+    readonly index: number,
+    private readonly cookie: string,
+    private readonly workload: Workload,
+    private readonly cidPrefix: string,
+    private readonly tally: Tally,
+    private readonly random: () => number,
+  ) {
+    const [min, max] = workload.roomsPerConnection;
+    const count = Math.min(workload.rooms.length, min + Math.floor(random() * (max - min + 1)));
+    while (this.wanted.size < count) this.wanted.add(this.pick(workload.rooms));
+  }
+
+  get open(): boolean {
+    return this.isOpen;
+  }
+
+  /** Open, no send awaiting its answer, and in every room it wants, joined. */
+  settled(): boolean {
+    if (!this.isOpen || this.reconnecting || this.pending.size > 0 || this.rooms.size !== this.wanted.size) return false;
+    for (const st of this.rooms.values()) if (st.phase !== 'joined') return false;
+    return true;
+  }
+
+  get unanswered(): number {
+    return this.pending.size;
+  }
+
+  /** Opens the socket and joins the rooms it wants. */
+  connect(): void {
+    const ws = new WebSocket(this.workload.url.replace(/^http/, 'ws') + '/ws', { headers: { cookie: this.cookie }, perMessageDeflate: false });
+    this.ws = ws;
+    let opened = false;
+    ws.binaryType = 'nodebuffer';
+    ws.on('open', () => {
+      opened = true;
+      this.isOpen = true;
+      this.lastFailure = undefined;
+      for (const room of this.wanted) this.join(room);
+    });
+    ws.on('message', (data: Buffer) => this.onFrame(decoder.decode(data) as Frame));
+    ws.on('unexpected-response', (_req, res) => {
+      this.lastFailure = `upgrade refused: HTTP ${res.statusCode}`;
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', (err) => {
+      if (!opened) this.lastFailure ??= err.message;
+    });
+    ws.on('close', (code) => {
+      if (this.ws !== ws) return;
+      this.isOpen = false;
+      for (const cid of this.pending.keys()) this.tally.unacked.add(cid);
+      this.pending.clear();
+      this.rooms.clear();
+      this.reconnecting = false;
+      if (!opened) return this.recover(RETRY_PAUSE_MS, () => this.connect());
+      if (this.closingToReconnect) {
+        this.closingToReconnect = false;
+        this.tally.reconnects++;
+        return this.recover(this.between(REOPEN_PAUSE) * 1000, () => this.connect());
+      }
+      // Closed by the server (or the network): a client reconnects and recovers with since.
+      this.tally.closedByServer[code] = (this.tally.closedByServer[code] ?? 0) + 1;
+      this.recover(RETRY_PAUSE_MS, () => this.connect());
+    });
+  }
+
+  /** Starts the workload's timers, each first firing at a random point of its first period. */
+  run(): void {
+    const w = this.workload;
+    this.every(w.sendEvery, () => this.send());
+    this.every(w.churnEvery, () => this.changeRoom());
+    this.every(w.reconnectEvery, () => this.reconnect());
+  }
+
+  /** No new sends, room changes or reconnections; what is under way finishes. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.workloadTimers) clearTimeout(t);
+    this.workloadTimers.clear();
+  }
+
+  /** Closes for good (the run is over). */
+  close(): void {
+    this.stop();
+    for (const t of this.recoveryTimers) clearTimeout(t);
+    this.recoveryTimers.clear();
+    const ws = this.ws;
+    this.ws = undefined;
+    this.isOpen = false;
+    ws?.close(1000);
+  }
+
+  private every([min, max]: [number, number], action: () => void): void {
+    const schedule = (delayS: number) => {
+      this.timer(this.workloadTimers, delayS * 1000, () => {
+        if (this.stopped) return;
+        action();
+        schedule(this.between([min, max]));
+      });
+    };
+    schedule(this.random() * max);
+  }
+
+  /** Reopening, retrying, finishing a reconnection: these go on after stop(), so every connection ends open and settled. */
+  private recover(ms: number, fn: () => void): void {
+    this.timer(this.recoveryTimers, ms, fn);
+  }
+
+  private timer(set: Set<NodeJS.Timeout>, ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      set.delete(t);
+      fn();
+    }, ms);
+    set.add(t);
+  }
+
+  private between([min, max]: [number, number]): number {
+    return min + this.random() * (max - min);
+  }
+
+  private pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.random() * items.length)]!;
+  }
+
+  private write(frame: Frame): void {
+    this.ws!.send(encoder.encode(frame));
+  }
+
+  private joinedRooms(): string[] {
+    return [...this.rooms].filter(([, st]) => st.phase === 'joined').map(([room]) => room);
+  }
+
+  private join(room: string): void {
+    const since = this.held.get(room);
+    this.rooms.set(room, { phase: 'joining', next: 0, since });
+    this.write(since === undefined ? { t: 'join', room, ref: `j${++this.refCount}` } : { t: 'join', room, since, ref: `j${++this.refCount}` });
+  }
+
+  private send(): void {
+    if (!this.isOpen || this.reconnecting) return;
+    const rooms = this.joinedRooms();
+    if (rooms.length === 0) return;
+    const room = this.pick(rooms);
+    if (this.random() < this.workload.typingShare) this.write({ t: 'typing', room });
+    const cid = `${this.cidPrefix}.${this.index}.${++this.sendCount}`;
+    const words = 2 + Math.floor(this.random() * 20);
+    const body = Array.from({ length: words }, () => this.pick(WORDS)).join(' ');
+    this.pending.set(cid, { at: performance.now(), room });
+    this.tally.sends++;
+    this.write({ t: 'send', room, body, cid, ref: cid });
+  }
+
+  private changeRoom(): void {
+    if (!this.isOpen || this.reconnecting) return;
+    const rooms = this.joinedRooms();
+    if (rooms.length === 0) return;
+    const room = this.pick(rooms);
+    this.rooms.get(room)!.phase = 'leaving';
+    this.wanted.delete(room);
+    this.write({ t: 'leave', room, ref: `l${++this.refCount}` });
+  }
+
+  /** Another room to be in, after a leave: any it is not in (possibly the one it left). */
+  private enterAnother(): void {
+    const free = this.workload.rooms.filter((r) => !this.rooms.has(r));
+    if (free.length === 0) return;
+    const room = this.pick(free);
+    this.wanted.add(room);
+    this.join(room);
+  }
+
+  /** Stops sending, waits for the acks in flight and for joins and leaves to finish, closes; reopens on close. */
+  private reconnect(): void {
+    if (!this.isOpen || this.reconnecting) return;
+    this.reconnecting = true;
+    const deadline = Date.now() + RECONNECT_DRAIN_MS;
+    const closeWhenQuiet = () => {
+      const busy = this.pending.size > 0 || [...this.rooms.values()].some((st) => st.phase !== 'joined') || this.rooms.size !== this.wanted.size;
+      if (!this.isOpen) return; // closed meanwhile by the server: that close reopens
+      if (busy && Date.now() < deadline) return this.recover(100, closeWhenQuiet);
+      this.closingToReconnect = true;
+      this.ws!.close(1000);
+    };
+    closeWhenQuiet();
+  }
+
+  private onFrame(f: Frame): void {
+    switch (f.t) {
+      case 'msg':
+        return this.onMessage(f.room as string, f.seq as number);
+      case 'ack':
+        return this.onAck(f.cid as string, f.room as string, f.seq as number, f.id as number);
+      case 'joined':
+        return this.onJoined(f.room as string, f.seq as number, f.messages as Frame[], f.truncated === true);
+      case 'left': {
+        this.rooms.delete(f.room as string);
+        this.tally.leaves++;
+        return this.enterAnother();
+      }
+      case 'error':
+        return this.onError(f.code as string, f.ref, f.room as string | undefined);
+    }
+  }
+
+  private onMessage(room: string, seq: number): void {
+    this.tally.delivered++;
+    const st = this.rooms.get(room);
+    if (!st || st.phase === 'joining') {
+      this.tally.stream.unexpected++;
+      return;
+    }
+    this.follow(room, st, seq);
+  }
+
+  /** Checks one seq against the next one expected on this room. */
+  private follow(room: string, st: RoomState, seq: number): void {
+    if (seq > st.next) this.tally.stream.gaps++;
+    else if (seq < st.next) this.tally.stream.repeats++;
+    st.next = Math.max(st.next, seq + 1);
+    this.held.set(room, Math.max(this.held.get(room) ?? 0, seq));
+  }
+
+  private onJoined(room: string, seq: number, backlog: Frame[], truncated: boolean): void {
+    const st = this.rooms.get(room);
+    if (!st || st.phase !== 'joining') {
+      this.tally.stream.unexpected++;
+      return;
+    }
+    this.tally.joins++;
+    // With since, the backlog must continue from it and end at the room's seq; without, it
+    // is only the latest messages, and the stream starts after the room's seq.
+    if (st.since !== undefined && !truncated) {
+      st.next = st.since + 1;
+      for (const m of backlog) this.follow(room, st, m.seq as number);
+      if (st.next !== seq + 1) this.tally.stream.gaps++;
+    }
+    if (truncated) this.tally.stream.truncatedRejoins++;
+    st.phase = 'joined';
+    st.next = seq + 1;
+    this.held.set(room, seq);
+  }
+
+  private onAck(cid: string, room: string, seq: number, id: number): void {
+    const sent = this.pending.get(cid);
+    if (sent) {
+      this.tally.latenciesMs.push(performance.now() - sent.at);
+      this.pending.delete(cid);
+    }
+    this.tally.acks++;
+    this.tally.unacked.delete(cid);
+    let acked = this.tally.acked.get(room);
+    if (!acked) this.tally.acked.set(room, (acked = new Map()));
+    acked.set(cid, { seq, id });
+  }
+
+  private onError(code: string, ref: unknown, room: string | undefined): void {
+    this.tally.errors[code] = (this.tally.errors[code] ?? 0) + 1;
+    if (typeof ref !== 'string') return;
+    if (this.pending.delete(ref)) {
+      this.tally.unacked.add(ref);
+      return;
+    }
+    // A join that failed: drop the room and try another one a second later.
+    if (ref.startsWith('j') && room && this.rooms.get(room)?.phase === 'joining') {
+      this.rooms.delete(room);
+      this.wanted.delete(room);
+      this.recover(RETRY_PAUSE_MS, () => {
+        if (this.isOpen) this.enterAnother();
+      });
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/** The few statistics the soak needs: percentiles, medians and a least-squares line. */
+import type { LatencyFigures } from './messages.js';
+
+/** Nearest-rank percentile of values sorted ascending. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** p50, p99 and max of values (any order), or undefined without any. */
+export function latencyFigures(values: number[]): LatencyFigures | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = Float64Array.from(values).sort();
+  return { count: values.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1]! };
+}
+
+export function median(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export interface LineFit {
+  /** y per unit of x. */
+  slope: number;
+  intercept: number;
+  /** Standard error of the slope (ordinary least squares, residuals assumed independent). */
+  slopeStdErr: number;
+  /** slope / slopeStdErr: above about 2, a slope this far from 0 is unlikely from noise alone. */
+  t: number;
+}
+
+/** Ordinary least squares through (x, y); undefined with fewer than 3 points or no spread in x. */
+export function linearFit(points: Array<[x: number, y: number]>): LineFit | undefined {
+  const n = points.length;
+  if (n < 3) return undefined;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (const [x, y] of points) {
+    sxx += (x - mx) ** 2;
+    sxy += (x - mx) * (y - my);
+  }
+  if (sxx === 0) return undefined;
+  const slope = sxy / sxx;
+  const intercept = my - slope * mx;
+  const residual = points.reduce((s, [x, y]) => s + (y - intercept - slope * x) ** 2, 0);
+  const slopeStdErr = Math.sqrt(residual / (n - 2) / sxx);
+  return { slope, intercept, slopeStdErr, t: slopeStdErr > 0 ? slope / slopeStdErr : slope === 0 ? 0 : Infinity * Math.sign(slope) };
+}
