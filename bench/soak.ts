@@ -60,6 +60,9 @@ async function main(): Promise<void> {
     const files = writeSoakResults(result, out, { json: false });
     return console.log(`wrote ${files.md} and ${files.svg}`);
   }
+  // Ctrl-C: stop the load and the server (and PostgreSQL, and the throwaway data) before leaving.
+  const abort = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort(new Error(`${signal}: stopped`)));
   const seconds = values.seconds !== undefined ? positive('seconds', values.seconds, 0) : positive('minutes', values.minutes, 30) * 60;
   const result = await runSoak({
     seconds,
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     pid: values.pid === undefined ? undefined : Math.round(positive('pid', values.pid, 0)),
     eldFile: values['eld-file'],
     pin: true,
+    signal: abort.signal,
   });
   console.log('');
   for (const line of summaryLines(result)) console.log(line);

@@ -32,7 +32,7 @@ class LoadRun {
   private readonly tally: Tally = newTally();
   private connections: SoakConnection[] = [];
   /** Totals at the last sample, for the window's differences. */
-  private last = { sends: 0, acks: 0, reconnects: 0, joins: 0, leaves: 0, delivered: 0, errors: {} as Record<string, number>, closed: {} as Record<string, number> };
+  private last = { sends: 0, acks: 0, reconnects: 0, retries: 0, joins: 0, leaves: 0, delivered: 0, errors: {} as Record<string, number>, closed: {} as Record<string, number> };
   private cpuAtLast = process.cpuUsage();
 
   constructor(private readonly workload: Workload) {}
@@ -71,7 +71,7 @@ class LoadRun {
 
   private resetWindow(): void {
     const t = this.tally;
-    this.last = { sends: t.sends, acks: t.acks, reconnects: t.reconnects, joins: t.joins, leaves: t.leaves, delivered: t.delivered, errors: { ...t.errors }, closed: { ...t.closedByServer } };
+    this.last = { sends: t.sends, acks: t.acks, reconnects: t.reconnects, retries: t.retries, joins: t.joins, leaves: t.leaves, delivered: t.delivered, errors: { ...t.errors }, closed: { ...t.closedByServer } };
     t.latenciesMs = [];
     this.cpuAtLast = process.cpuUsage();
   }
@@ -86,6 +86,7 @@ class LoadRun {
       errors: countsSince(t.errors, this.last.errors),
       open: this.openCount(),
       reconnects: t.reconnects - this.last.reconnects,
+      retries: t.retries - this.last.retries,
       joins: t.joins - this.last.joins,
       leaves: t.leaves - this.last.leaves,
       delivered: t.delivered - this.last.delivered,
@@ -111,6 +112,7 @@ class LoadRun {
       acked: t.acks,
       errors: { ...t.errors },
       reconnects: t.reconnects,
+      retries: t.retries,
       closedByServer: { ...t.closedByServer },
       stream: { ...t.stream },
       drainMs: Date.now() - started,

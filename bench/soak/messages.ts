@@ -38,11 +38,13 @@ export interface LatencyFigures {
 export interface WindowCounts {
   sends: number;
   acks: number;
-  /** `error` frames by code. */
+  /** `error` frames by what failed and their code: "send unavailable", "join not_found". */
   errors: Record<string, number>;
   /** Connections open at the end of the window. */
   open: number;
   reconnects: number;
+  /** Sends and joins tried again after `unavailable` or `rate_limited`, as the contract tells a client to. */
+  retries: number;
   joins: number;
   leaves: number;
   /** `msg` frames received by all connections. */
@@ -81,6 +83,7 @@ export interface LoadFinal {
   acked: number;
   errors: Record<string, number>;
   reconnects: number;
+  retries: number;
   closedByServer: Record<string, number>;
   stream: StreamCheck;
   drainMs: number;
@@ -100,7 +103,7 @@ export interface HistoryCheck {
   doubled: number;
   /** Acked messages found once but under another seq or id than the ack gave. */
   mismatched: number;
-  /** Sends that got no ack (error or none) but are in history. */
+  /** Sends given up (answered with an error that is not retried, or closed unanswered) but in history. */
   unackedStored: number;
   /** Messages in history with a cid this run never sent. */
   foreign: number;

@@ -16,6 +16,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir, type as osType } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { signUpUsers } from '../accounts.js';
 import { detectPinning, LOAD_CORE, pinSelf, type Pinning } from '../cpu-pinning.js';
 import { LoadProcess } from '../load-process.js';
@@ -49,6 +50,8 @@ export interface SoakOptions {
   log?: (line: string) => void;
   /** Told of each sample as it is taken. */
   onSample?: (sample: SoakSample) => void;
+  /** Aborting ends the run at once (Ctrl-C): the load and the server are stopped, nothing is reported. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -84,7 +87,6 @@ export const WORKLOAD_DEFAULTS = {
 const OPEN_CONCURRENCY = 50;
 const PROBE = new URL('./eld-probe.mjs', import.meta.url).href;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const processAlive = (pid: number | undefined) => pid === undefined || rssBytes(pid) !== undefined;
 
@@ -185,6 +187,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log(`opening ${settings.connections} connections (${users} users x ${perUser}), each joining ${settings.roomsPerConnection.join('-')} of ${rooms.length} rooms`);
     const ready = await load.request({ type: 'start', workload }, 'ready', 300_000);
     const openMs = performance.now() - t0;
+    options.signal?.throwIfAborted();
     log(`${ready.open} open, ${ready.joined} joins, in ${(ready.ms / 1000).toFixed(1)} s${ready.failures.length ? `; failures: ${ready.failures.join('; ')}` : ''}`);
 
     eld?.skipToEnd();
@@ -194,7 +197,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log(sampleHeader());
     for (let k = 1; ; k++) {
       const t = Math.min(k * settings.sampleSeconds, settings.seconds);
-      await sleep(runStart + t * 1000 - performance.now());
+      await sleep(Math.max(0, runStart + t * 1000 - performance.now()), undefined, { signal: options.signal });
       const { ackLatency, cpuUs, rssBytes: loadRssBytes, ...counts } = (await load.request({ type: 'sample' }, 'sample', 30_000)).window;
       const now = procPoint(pid);
       const seconds = (now.at - prev.at) / 1000;

@@ -20,8 +20,11 @@ export interface Tally {
   acks: number;
   /** Ack latencies of the current window, ms (load.ts takes them at each sample). */
   latenciesMs: number[];
+  /** `error` frames by what failed and their code: "send unavailable", "join not_found". */
   errors: Record<string, number>;
   reconnects: number;
+  /** Sends and joins tried again after `unavailable` or `rate_limited`. */
+  retries: number;
   joins: number;
   leaves: number;
   delivered: number;
@@ -40,6 +43,7 @@ export function newTally(): Tally {
     latenciesMs: [],
     errors: {},
     reconnects: 0,
+    retries: 0,
     joins: 0,
     leaves: 0,
     delivered: 0,
@@ -80,7 +84,7 @@ export class SoakConnection {
   private wanted = new Set<string>();
   /** The last seq held per room, for `since` on a rejoin. */
   private held = new Map<string, number>();
-  private pending = new Map<string, { at: number; room: string }>();
+  private pending = new Map<string, { at: number; room: string; body: string }>();
   /** The workload's timers (stop() clears them) and those of recovery: reopening, retrying (close() clears them too). */
   private workloadTimers = new Set<NodeJS.Timeout>();
   private recoveryTimers = new Set<NodeJS.Timeout>();
@@ -242,7 +246,7 @@ export class SoakConnection {
     const cid = `${this.cidPrefix}.${this.index}.${++this.sendCount}`;
     const words = 2 + Math.floor(this.random() * 20);
     const body = Array.from({ length: words }, () => this.pick(WORDS)).join(' ');
-    this.pending.set(cid, { at: performance.now(), room });
+    this.pending.set(cid, { at: performance.now(), room, body });
     this.tally.sends++;
     this.write({ t: 'send', room, body, cid, ref: cid });
   }
@@ -295,7 +299,7 @@ export class SoakConnection {
         return this.enterAnother();
       }
       case 'error':
-        return this.onError(f.code as string, f.ref, f.room as string | undefined);
+        return this.onError(f.code as string, f.ref, f.room as string | undefined, f.retry_after as number | undefined);
     }
   }
 
@@ -350,20 +354,46 @@ export class SoakConnection {
     acked.set(cid, { seq, id });
   }
 
-  private onError(code: string, ref: unknown, room: string | undefined): void {
-    this.tally.errors[code] = (this.tally.errors[code] ?? 0) + 1;
-    if (typeof ref !== 'string') return;
-    if (this.pending.delete(ref)) {
-      this.tally.unacked.add(ref);
+  /**
+   * Errors are counted by what failed and their code ("send unavailable"). The retryable
+   * ones are retried as the contract tells a client to: a send answered `unavailable`
+   * (nothing was stored) again with the same cid a second later, or after `retry_after` for
+   * `rate_limited`; a join likewise. Any other failed send is given up, any other failed
+   * join gives its room up for another.
+   */
+  private onError(code: string, ref: unknown, room: string | undefined, retryAfterMs: number | undefined): void {
+    const cid = typeof ref === 'string' ? ref : '';
+    const sent = this.pending.get(cid);
+    const joining = !sent && cid.startsWith('j') && room !== undefined && this.rooms.get(room)?.phase === 'joining';
+    const key = `${sent ? 'send' : joining ? 'join' : 'other'} ${code}`;
+    this.tally.errors[key] = (this.tally.errors[key] ?? 0) + 1;
+    const retryable = code === 'unavailable' || code === 'rate_limited';
+    const pause = code === 'rate_limited' && retryAfterMs !== undefined ? retryAfterMs : RETRY_PAUSE_MS;
+    if (sent) {
+      if (!retryable) {
+        this.pending.delete(cid);
+        this.tally.unacked.add(cid);
+        return;
+      }
+      this.tally.retries++;
+      // Still awaited on this very socket (a close forgets it): same cid, same body.
+      this.recover(pause, () => {
+        if (this.pending.get(cid) === sent) this.write({ t: 'send', room: sent.room, body: sent.body, cid, ref: cid });
+      });
       return;
     }
-    // A join that failed: drop the room and try another one a second later.
-    if (ref.startsWith('j') && room && this.rooms.get(room)?.phase === 'joining') {
-      this.rooms.delete(room);
-      this.wanted.delete(room);
-      this.recover(RETRY_PAUSE_MS, () => {
-        if (this.isOpen) this.enterAnother();
+    if (!joining) return;
+    this.rooms.delete(room);
+    if (retryable) {
+      this.tally.retries++;
+      this.recover(pause, () => {
+        if (this.isOpen && this.wanted.has(room) && !this.rooms.has(room)) this.join(room);
       });
+      return;
     }
+    this.wanted.delete(room);
+    this.recover(RETRY_PAUSE_MS, () => {
+      if (this.isOpen) this.enterAnother();
+    });
   }
 }
