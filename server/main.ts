@@ -45,7 +45,7 @@ export interface Parley {
 export async function startParley(config: Config, log: Logger): Promise<Parley> {
   const { uws } = loadUws((m) => log.info(m));
 
-  const embeddedDb = config.databaseUrl ? undefined : await startEmbeddedDb(config.dataDir, (m) => log.info(m));
+  const embeddedDb = config.databaseUrl ? undefined : await startEmbeddedDb(config.dataDir, (m, level = 'info') => log[level](m));
   const databaseUrl = config.databaseUrl ?? embeddedDb!.url;
   let orm;
   try {

@@ -10,6 +10,7 @@
  */
 import { existsSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import type { DbLog } from './db-log.js';
 
 const OWNER_FILE = 'pg-owner';
 
@@ -124,12 +125,12 @@ function refusal(databaseDir: string, pid: number, owner: { pid: number; alive: 
  * The stop is SIGINT (fast shutdown: sessions ended, data flushed, postmaster.pid removed),
  * then SIGQUIT and SIGKILL only if it has not exited by each deadline.
  */
-export async function claimDatabaseDir(dataDir: string, databaseDir: string, log: (m: string) => void): Promise<void> {
+export async function claimDatabaseDir(dataDir: string, databaseDir: string, log: DbLog): Promise<void> {
   const pm = runningPostmaster(databaseDir);
   if (!pm) return; // none, or a stale postmaster.pid: PostgreSQL deals with that itself
   const owner = recordedOwner(dataDir);
   if (!pm.verified || !owner || owner.alive) throw new Error(refusal(databaseDir, pm.pid, owner));
-  log(`the embedded PostgreSQL in ${databaseDir} (pid ${pm.pid}) was left running by a Parley that is gone (pid ${owner.pid}); stopping it`);
+  log(`the embedded PostgreSQL in ${databaseDir} (pid ${pm.pid}) was left running by a Parley that is gone (pid ${owner.pid}); stopping it`, 'warn');
   const steps: [NodeJS.Signals, number][] = [
     ['SIGINT', 15_000],
     ['SIGQUIT', 5_000],
@@ -145,7 +146,7 @@ export async function claimDatabaseDir(dataDir: string, databaseDir: string, log
     for (const t0 = Date.now(); Date.now() - t0 < deadlineMs; await new Promise((r) => setTimeout(r, 50))) {
       if (!stillThere()) return log(`stopped the left-over PostgreSQL (pid ${pm.pid}) with ${signal}`);
     }
-    log(`the left-over PostgreSQL (pid ${pm.pid}) did not exit within ${deadlineMs} ms of ${signal}`);
+    log(`the left-over PostgreSQL (pid ${pm.pid}) did not exit within ${deadlineMs} ms of ${signal}`, 'warn');
   }
   throw new Error(`could not stop the left-over PostgreSQL (pid ${pm.pid}) in ${databaseDir}`);
 }

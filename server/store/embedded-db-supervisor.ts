@@ -14,6 +14,7 @@
  *   wait on the real clock.
  * - `delays`: first delay and cap of the doubling backoff (default 500 ms, 10 s).
  */
+import type { DbLog } from './db-log.js';
 
 /** The server being kept up, as the supervisor sees it. */
 export interface Cluster {
@@ -24,7 +25,7 @@ export interface Cluster {
 }
 
 export interface SupervisorOptions {
-  log: (m: string) => void;
+  log: DbLog;
   sleep?: (ms: number) => Promise<void>;
   delays?: { firstMs: number; maxMs: number };
 }
@@ -39,7 +40,7 @@ function unrefSleep(ms: number): Promise<void> {
 }
 
 export class ClusterSupervisor {
-  private readonly log: (m: string) => void;
+  private readonly log: DbLog;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly delays: { firstMs: number; maxMs: number };
   /** Whether the server should be running: set at the call, so the last call wins. */
@@ -95,7 +96,7 @@ export class ClusterSupervisor {
 
   private exited(epoch: number): void {
     if (!this.wanted || epoch !== this.epoch) return; // we stopped it
-    this.log('embedded PostgreSQL exited unexpectedly; starting it again');
+    this.log('embedded PostgreSQL exited unexpectedly; starting it again', 'warn');
     void this.heal(epoch);
   }
 
@@ -110,7 +111,7 @@ export class ClusterSupervisor {
         return;
       } catch (err) {
         const next = backoffMs(attempt + 1, this.delays);
-        this.log(`embedded PostgreSQL did not start again (attempt ${attempt + 1}): ${err instanceof Error ? err.message : String(err)}; next attempt in ${next} ms`);
+        this.log(`embedded PostgreSQL did not start again (attempt ${attempt + 1}): ${err instanceof Error ? err.message : String(err)}; next attempt in ${next} ms`, 'warn');
       }
     }
   }

@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { alreadyRunning, claimDatabaseDir, recordOwner } from './embedded-db-owner.js';
 import { ClusterSupervisor, type Cluster, type SupervisorOptions } from './embedded-db-supervisor.js';
+import type { DbLog } from './db-log.js';
 
 export interface EmbeddedDb {
   url: string;
@@ -114,7 +115,7 @@ function supervisedCluster(pg: EmbeddedPostgres, dataDir: string, databaseDir: s
 /** `supervision` is for tests of the restart policy (its clock and delays); Parley uses the defaults. */
 export async function startEmbeddedDb(
   dataDir: string,
-  log: (m: string) => void,
+  log: DbLog,
   supervision: Omit<SupervisorOptions, 'log'> = {},
 ): Promise<EmbeddedDb> {
   const asRoot = process.getuid?.() === 0;
@@ -141,7 +142,7 @@ export async function startEmbeddedDb(
       const line = /FATAL:\s*(.*)/.exec(m)?.[1];
       if (line) fatal.line = line.trim();
     },
-    onError: (e: unknown) => log(`embedded postgres: ${String(e).trim()}`),
+    onError: (e: unknown) => log(`embedded postgres: ${String(e).trim()}`, 'warn'),
   });
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
     log(`creating embedded PostgreSQL in ${databaseDir}`);

@@ -20,7 +20,7 @@ const config = (() => {
   }
 })();
 const log = createLogger(config.logLevel);
-const db = config.databaseUrl ? undefined : await startEmbeddedDb(config.dataDir, (m) => log.info(m));
+const db = config.databaseUrl ? undefined : await startEmbeddedDb(config.dataDir, (m, level = 'info') => log[level](m));
 const orm = await initOrm(config.databaseUrl ?? db!.url);
 try {
   if (process.argv.includes('--create')) {
