@@ -21,8 +21,10 @@ interface StoredMessage {
 export interface SentRecord {
   /** Every acknowledged send, per room: cid -> the seq and id of its ack. */
   acked: Map<string, Map<string, { seq: number; id: number }>>;
-  /** Sends answered with an error or not at all. */
-  unacked: Set<string>;
+  /** Sends given up after an error that said nothing was stored. */
+  refused: Set<string>;
+  /** Sends unanswered when their connection closed: stored or not, either is right. */
+  unanswered: Set<string>;
 }
 
 /** Reads one room's whole history, oldest first. */
@@ -51,7 +53,8 @@ export async function checkHistory(url: string, cookie: string, rooms: string[],
     lost: 0,
     doubled: 0,
     mismatched: 0,
-    unackedStored: 0,
+    refusedStored: 0,
+    unansweredStored: 0,
     foreign: 0,
     roomsWithSeqGaps: 0,
     examples: [],
@@ -87,7 +90,10 @@ export async function checkHistory(url: string, cookie: string, rooms: string[],
         example(`${room}: cid ${cid} stored ${found.length} times (seqs ${found.map((m) => m.seq).join(', ')})`);
       }
       if (acked.has(cid)) continue;
-      if (sent.unacked.has(cid)) result.unackedStored++;
+      if (sent.refused.has(cid)) {
+        result.refusedStored++;
+        example(`${room}: cid ${cid} (seq ${found[0]!.seq}) was refused with an error, yet stored`);
+      } else if (sent.unanswered.has(cid)) result.unansweredStored++;
       else {
         result.foreign++;
         example(`${room}: cid ${cid} (seq ${found[0]!.seq}) was never sent by this run`);

@@ -108,6 +108,8 @@ class LoadRun {
       connections: this.connections.length,
       open: this.openCount(),
       unanswered: this.connections.reduce((n, c) => n + c.unanswered, 0),
+      closedUnanswered: t.unanswered.size,
+      refused: t.refused.size,
       sent: t.sends,
       acked: t.acks,
       errors: { ...t.errors },

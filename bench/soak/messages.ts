@@ -77,8 +77,12 @@ export interface StreamCheck {
 export interface LoadFinal {
   connections: number;
   open: number;
-  /** Sends never answered (neither ack nor error) by the time the drain ended. */
+  /** Sends still awaiting their answer when the drain ended. */
   unanswered: number;
+  /** Sends whose connection closed before their answer came. */
+  closedUnanswered: number;
+  /** Sends given up after an error that is not retried. */
+  refused: number;
   sent: number;
   acked: number;
   errors: Record<string, number>;
@@ -103,8 +107,10 @@ export interface HistoryCheck {
   doubled: number;
   /** Acked messages found once but under another seq or id than the ack gave. */
   mismatched: number;
-  /** Sends given up (answered with an error that is not retried, or closed unanswered) but in history. */
-  unackedStored: number;
+  /** Sends answered with an error that is not retried (nothing stored, the contract says), yet in history. */
+  refusedStored: number;
+  /** Sends whose connection closed before their answer, in history (committed, the ack lost with the connection: allowed). */
+  unansweredStored: number;
   /** Messages in history with a cid this run never sent. */
   foreign: number;
   /** Rooms whose seqs are not exactly 1..lastSeq. */

@@ -38,7 +38,8 @@ export function summaryLines(r: SoakResult): string[] {
   for (const f of r.drift.figures) lines.push(`  ${driftLine(f)}`);
   lines.push(
     `sends ${num(r.final.sent)}, acked ${num(h.acked)}: ${num(h.storedOnce)} stored once, ${num(h.lost)} lost, ${num(h.doubled)} doubled, ${num(h.mismatched)} under another seq; ` +
-      `${num(r.final.unanswered)} unanswered, ${num(h.unackedStored)} unacked but stored, ${num(h.foreign)} foreign, ${h.roomsWithSeqGaps} rooms with seq gaps`,
+      `unanswered: ${num(r.final.unanswered)} at the end, ${num(r.final.closedUnanswered)} when their connection closed (${num(h.unansweredStored)} of those stored); ` +
+      `${num(r.final.refused)} refused (${num(h.refusedStored)} of those stored), ${num(h.foreign)} foreign, ${h.roomsWithSeqGaps} rooms with seq gaps`,
   );
   const st = r.final.stream;
   lines.push(`live streams: ${st.gaps} gaps, ${st.repeats} repeats, ${st.unexpected} unexpected, ${st.truncatedRejoins} truncated rejoins; reconnections ${num(r.final.reconnects)}`);
@@ -94,9 +95,9 @@ export function markdownReport(r: SoakResult): string {
 
   lines.push('## Completeness', '');
   lines.push(
-    `| sent | acked | stored once | lost | doubled | other seq | unanswered | errors | unacked but stored | rooms with seq gaps | live-stream gaps / repeats | reconnections | open at the end | server up |`,
+    `| sent | acked | stored once | lost | doubled | other seq | unanswered | errors (retried) | refused, stored | rooms with seq gaps | live-stream gaps / repeats | reconnections | open at the end | server up |`,
     '|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|---|',
-    `| ${num(r.final.sent)} | ${num(h.acked)} | ${num(h.storedOnce)} | ${num(h.lost)} | ${num(h.doubled)} | ${num(h.mismatched)} | ${num(r.final.unanswered)} | ${countsText(r.final.errors)} | ${num(h.unackedStored)} | ${h.roomsWithSeqGaps} | ${r.final.stream.gaps} / ${r.final.stream.repeats} | ${num(r.final.reconnects)} | ${r.final.open}/${r.final.connections} | ${r.serverUpAtEnd ? 'yes' : '**no**'} |`,
+    `| ${num(r.final.sent)} | ${num(h.acked)} | ${num(h.storedOnce)} | ${num(h.lost)} | ${num(h.doubled)} | ${num(h.mismatched)} | ${num(r.final.unanswered + r.final.closedUnanswered)} | ${countsText(r.final.errors)} (${num(r.final.retries)}) | ${num(r.final.refused)}, ${num(h.refusedStored)} | ${h.roomsWithSeqGaps} | ${r.final.stream.gaps} / ${r.final.stream.repeats} | ${num(r.final.reconnects)} | ${r.final.open}/${r.final.connections} | ${r.serverUpAtEnd ? 'yes' : '**no**'} |`,
     '',
     `History read back over HTTP (${num(h.stored)} messages in ${h.rooms} rooms, ${fixed(h.ms / 1000)} s) after the workload stopped and every connection had settled (${fixed(r.final.drainMs / 1000)} s). ` +
       `Live streams: every \`msg\` and rejoin backlog checked against the seq the connection held (${r.final.stream.unexpected} unexpected, ${r.final.stream.truncatedRejoins} truncated rejoins). ` +

@@ -246,7 +246,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }
     log(
       `history: ${history.stored} stored, ${history.acked} acked, ${history.storedOnce} stored once, ${history.lost} lost, ${history.doubled} doubled, ` +
-        `${history.mismatched} mismatched, ${history.unackedStored} unacked but stored, ${history.foreign} foreign, ${history.roomsWithSeqGaps} rooms with seq gaps (${(history.ms / 1000).toFixed(1)} s)`,
+        `${history.mismatched} mismatched, ${history.refusedStored} refused but stored, ${history.unansweredStored} closed unanswered but stored, ${history.foreign} foreign, ${history.roomsWithSeqGaps} rooms with seq gaps (${(history.ms / 1000).toFixed(1)} s)`,
     );
     await load.request({ type: 'close' }, 'closed', 30_000).catch(() => undefined);
 
@@ -274,7 +274,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 }
 
 function failedHistory(rooms: number, why: string): HistoryCheck {
-  return { rooms, stored: 0, acked: 0, storedOnce: 0, lost: 0, doubled: 0, mismatched: 0, unackedStored: 0, foreign: 0, roomsWithSeqGaps: 0, examples: [`history check failed: ${why}`], ms: 0 };
+  return { rooms, stored: 0, acked: 0, storedOnce: 0, lost: 0, doubled: 0, mismatched: 0, refusedStored: 0, unansweredStored: 0, foreign: 0, roomsWithSeqGaps: 0, examples: [`history check failed: ${why}`], ms: 0 };
 }
 
 function corePercents(from: CoreTimes[], to: CoreTimes[]): { coreBusyPercent: number[]; coreStealPercent: number[] } {

@@ -32,8 +32,10 @@ export interface Tally {
   stream: StreamCheck;
   /** Every acknowledged send, per room: cid -> the seq and id of its ack. */
   acked: Map<string, Map<string, { seq: number; id: number }>>;
-  /** Sends answered with an error, or never answered before their connection closed. */
-  unacked: Set<string>;
+  /** Sends given up after an error that is not retried (the server said it stored nothing). */
+  refused: Set<string>;
+  /** Sends still unanswered when their connection closed (the server closed it, or a reconnection gave up waiting). */
+  unanswered: Set<string>;
 }
 
 export function newTally(): Tally {
@@ -50,7 +52,8 @@ export function newTally(): Tally {
     closedByServer: {},
     stream: { gaps: 0, repeats: 0, unexpected: 0, truncatedRejoins: 0 },
     acked: new Map(),
-    unacked: new Set(),
+    refused: new Set(),
+    unanswered: new Set(),
   };
 }
 
@@ -64,8 +67,12 @@ interface RoomState {
   since: number | undefined;
 }
 
-/** How long a reconnection waits for acks in flight before closing anyway. */
-const RECONNECT_DRAIN_MS = 10_000;
+/**
+ * How long a reconnection waits for the acks in flight before closing anyway. Long: a send
+ * closed unanswered cannot be told lost from committed-but-unacknowledged, and on a starved
+ * machine acks have taken seconds.
+ */
+const RECONNECT_DRAIN_MS = 60_000;
 /** Pause before opening again after a close, s; after a failed opening, 1 s. */
 const REOPEN_PAUSE: [number, number] = [0.2, 2];
 const RETRY_PAUSE_MS = 1000;
@@ -149,7 +156,7 @@ export class SoakConnection {
     ws.on('close', (code) => {
       if (this.ws !== ws) return;
       this.isOpen = false;
-      for (const cid of this.pending.keys()) this.tally.unacked.add(cid);
+      for (const cid of this.pending.keys()) this.tally.unanswered.add(cid);
       this.pending.clear();
       this.rooms.clear();
       this.reconnecting = false;
@@ -348,7 +355,6 @@ export class SoakConnection {
       this.pending.delete(cid);
     }
     this.tally.acks++;
-    this.tally.unacked.delete(cid);
     let acked = this.tally.acked.get(room);
     if (!acked) this.tally.acked.set(room, (acked = new Map()));
     acked.set(cid, { seq, id });
@@ -372,7 +378,7 @@ export class SoakConnection {
     if (sent) {
       if (!retryable) {
         this.pending.delete(cid);
-        this.tally.unacked.add(cid);
+        this.tally.refused.add(cid);
         return;
       }
       this.tally.retries++;
