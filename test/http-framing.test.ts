@@ -134,6 +134,13 @@ describe('request framing', () => {
     }
   });
 
+  it('refuses a HEAD with a repeated Content-Length without a body, and closes', async () => {
+    // uWS writes a garbage length for endWithoutBody() asked to close without one.
+    const o = await send(`HEAD /healthz HTTP/1.1\r\n${HOST}Content-Length: 0\r\nContent-Length: 0\r\n\r\n`);
+    expect(o.responses.map((r) => [r.status, r.headers.get('content-length')?.[0], r.body.length])).toEqual([[400, '0', 0]]);
+    expect(o.closed).toBe(true);
+  });
+
   it('refuses a Content-Length that is a comma list', async () => {
     for (const length of [`${LOGIN.length}, ${LOGIN.length}`, `${LOGIN.length},${LOGIN.length}`, `${LOGIN.length}, 5`]) {
       expectRefusedOrClosed(await send(login(`Content-Length: ${length}\r\n`)), 400, `Content-Length: ${length}`);
@@ -239,6 +246,16 @@ describe('request framing', () => {
     });
     expect(near.responses.map((r) => r.status)).toEqual([200]);
   });
+
+  it('closes a connection whose chunked body was still arriving when its answer went out', async () => {
+    // A fast answer (a 404 here) went out before uWS read the last chunk, even from the same
+    // packet; uWS then never re-armed its idle timeout and the connection stayed open for good.
+    for (const body of ['5\r\nhello\r\n0\r\n\r\n', '0\r\n\r\n', '0\n\n0\n\n']) {
+      const o = await send(`POST /no/such/page HTTP/1.1\r\n${HOST}${JSON_TYPE}Transfer-Encoding: chunked\r\n\r\n${body}`, { timeoutMs: 16_000 });
+      expect(o.responses.map((r) => r.status), JSON.stringify(body)).toEqual([404]);
+      expect(o.closed, `${JSON.stringify(body)}: closed`).toBe(true);
+    }
+  }, 60_000);
 
   it('closes (at uWS\'s idle timeout at the latest) what uWS cannot parse: bad request lines, too many headers', async () => {
     const heads = [

@@ -76,6 +76,7 @@ export interface Refusal {
 const refusal = (status: Refusal['status'], code: string, message: string): Refusal => ({ status, code, message });
 
 export const TOO_LARGE = refusal(413, 'too_large', 'request body too large');
+export const UNREPRESENTABLE = refusal(400, 'bad_request', 'the request method or a header value is not allowed');
 const BAD_LENGTH = refusal(400, 'bad_request', 'Content-Length must be one decimal number');
 const LENGTH_AND_CODING = refusal(400, 'bad_request', 'Content-Length and Transfer-Encoding must not be sent together');
 const NOT_FINAL_CHUNKED = refusal(400, 'bad_request', 'Transfer-Encoding must end with chunked');

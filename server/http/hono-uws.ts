@@ -9,7 +9,7 @@
  * onWritable, and a client abort cancels both streams and stops every further touch of `res`.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uws-current';
-import { BufferedRequest, checkRequestHead, HeaderList, TOO_LARGE, type Refusal } from './bridge-request.js';
+import { BufferedRequest, checkRequestHead, HeaderList, TOO_LARGE, UNREPRESENTABLE, type Refusal } from './bridge-request.js';
 import { PREPARED_BODY_HEADER, preparedBody } from './prepared-body.js';
 
 export type FetchHandler = (req: Request, env: BridgeEnv) => Response | Promise<Response>;
@@ -56,6 +56,8 @@ interface Exchange {
   wake?: () => void;
   /** uWS reported writable while the write loop was not waiting. */
   writable: boolean;
+  /** A streamed (chunked) body whose last chunk has not arrived yet. */
+  bodyPending: boolean;
 }
 
 /**
@@ -69,7 +71,9 @@ function refuse(x: Exchange, refusal: Refusal, isHead = false): void {
   const body = JSON.stringify({ error: { code: refusal.code, message: refusal.message } });
   x.res.cork(() => {
     x.res.writeStatus(statusLine(refusal.status, '')).writeHeader('content-type', 'application/json');
-    if (isHead) x.res.endWithoutBody(undefined, true);
+    // HEAD: no body. This uWS closes only through endWithoutBody(0, true) (saying length 0):
+    // without a length it writes a garbage one, and with one above 0 it drops the connection.
+    if (isHead) x.res.endWithoutBody(0, true);
     else x.res.end(body, true);
   });
 }
@@ -86,7 +90,7 @@ function fail(x: Exchange, err: unknown): void {
   if (!x.responded) {
     x.responded = true;
     x.res.cork(() => {
-      x.res.writeStatus(statusLine(500, '')).writeHeader('content-type', 'application/json').end(internalErrorBody);
+      x.res.writeStatus(statusLine(500, '')).writeHeader('content-type', 'application/json').end(internalErrorBody, x.bodyPending);
     });
   } else {
     // Head already sent: the only honest signal left is to cut the connection.
@@ -148,7 +152,10 @@ function bodyStream(x: Exchange, limit: number): ReadableStream<Uint8Array> {
           }
           // uWS reuses the chunk's memory after this callback: copy.
           controller.enqueue(new Uint8Array(chunk.slice(0)));
-          if (isLast) controller.close();
+          if (isLast) {
+            x.bodyPending = false;
+            controller.close();
+          }
         }),
       );
       x.onAbort.push(() => {
@@ -195,6 +202,11 @@ async function writeResponse(x: Exchange, request: Request, response: Response, 
   }
   x.responded = true;
   const { res } = x;
+  // An answer that ends before a streamed body has ended closes the connection (every end()
+  // below passes x.bodyPending). uWS re-arms its idle timeout when a response ends, unless the
+  // request's body is still being read, and the body's end does not arm it either: such a
+  // connection stayed open for good (a fast 404 to a chunked POST whose last chunk came in the
+  // same packet; found by the fuzzer).
   const writeHead = () => {
     res.writeStatus(statusLine(response.status, response.statusText));
     response.headers.forEach((value, key) => {
@@ -214,8 +226,11 @@ async function writeResponse(x: Exchange, request: Request, response: Response, 
       // connection at the next request on it (found with a pipelined HEAD + GET).
       if (isHead && declared !== null) res.writeHeader('content-length', declared);
       // Without a declared length, HEAD omits Content-Length (end() would claim 0).
-      if (isHead || response.status === 204 || response.status === 304) res.endWithoutBody();
-      else res.end(prepared ?? '');
+      // (To close as well, see refuse(): only endWithoutBody(0, true) does, saying length 0.)
+      if (isHead || response.status === 204 || response.status === 304) {
+        if (x.bodyPending) res.endWithoutBody(0, true);
+        else res.endWithoutBody();
+      } else res.end(prepared ?? '', x.bodyPending);
     });
     return;
   }
@@ -229,7 +244,7 @@ async function writeResponse(x: Exchange, request: Request, response: Response, 
     if (next.done) {
       res.cork(() => {
         writeHead();
-        res.end(first.value ?? new Uint8Array(0));
+        res.end(first.value ?? new Uint8Array(0), x.bodyPending);
       });
       return;
     }
@@ -249,7 +264,7 @@ async function writeResponse(x: Exchange, request: Request, response: Response, 
       next = await reader.read();
       if (x.aborted) return;
     }
-    res.cork(() => res.end());
+    res.cork(() => (x.bodyPending ? res.end('', true) : res.end()));
   } finally {
     if (x.aborted) await reader.cancel().catch(() => {});
   }
@@ -257,7 +272,7 @@ async function writeResponse(x: Exchange, request: Request, response: Response, 
 
 export function serveFetch(app: TemplatedApp, pattern: string, handler: FetchHandler, opts: BridgeOptions): void {
   app.any(pattern, (res: HttpResponse, req: HttpRequest) => {
-    const x: Exchange = { res, onError: opts.onError, aborted: false, responded: false, finished: false, onAbort: [], writable: false };
+    const x: Exchange = { res, onError: opts.onError, aborted: false, responded: false, finished: false, onAbort: [], writable: false, bodyPending: false };
     res.onAborted(() => {
       x.aborted = true;
       for (const fn of x.onAbort) fn();
@@ -288,11 +303,9 @@ function serve(x: Exchange, req: HttpRequest, handler: FetchHandler, maxBodyByte
       // No `signal`: nothing downstream listens to one, and linking it costs more than the
       // rest of the Request. Our own abort listeners still end the body stream.
       request = new Request(url, { method, headers: [...headers], body, duplex: 'half' } as RequestInit);
-    } catch (err) {
-      x.onError?.(err);
-      res.cork(() => res.writeStatus('400 Bad Request').end());
-      x.responded = true;
-      return;
+    } catch {
+      // A method or header value the Fetch API refuses (CONNECT, TRACE...): the client's doing.
+      return refuse(x, UNREPRESENTABLE);
     }
     run(request);
   };
@@ -305,6 +318,9 @@ function serve(x: Exchange, req: HttpRequest, handler: FetchHandler, maxBodyByte
   const buffered = (bytes: Uint8Array<ArrayBuffer> | undefined) => run(new BufferedRequest(url, method, headers, bytes) as unknown as Request);
   if (!hasBody || framing === 0) buffered(undefined);
   else if (framing !== 'chunked') collectBody(x, framing, buffered);
-  // Without a length (chunked), the body streams in as it arrives.
-  else dispatchStream(bodyStream(x, maxBodyBytes));
+  else {
+    // Without a length (chunked), the body streams in as it arrives.
+    x.bodyPending = true;
+    dispatchStream(bodyStream(x, maxBodyBytes));
+  }
 }
