@@ -6,7 +6,7 @@
  */
 import { seededRandom } from '../../test/seeded-random.js';
 import { forEachConcurrently } from '../concurrency.js';
-import { latencyFigures } from './stats.js';
+import { latencyFigures, runQueueWaitUs } from './stats.js';
 import { checkHistory } from './history-check.js';
 import type { FromLoad, LoadFinal, LoadWindow, ToLoad, Workload } from './messages.js';
 import { newTally, SoakConnection, type Tally } from './soak-connection.js';
@@ -34,6 +34,7 @@ class LoadRun {
   /** Totals at the last sample, for the window's differences. */
   private last = { sends: 0, acks: 0, reconnects: 0, retries: 0, joins: 0, leaves: 0, delivered: 0, errors: {} as Record<string, number>, closed: {} as Record<string, number> };
   private cpuAtLast = process.cpuUsage();
+  private runQueueAtLast = runQueueWaitUs('self');
 
   constructor(private readonly workload: Workload) {}
 
@@ -74,11 +75,13 @@ class LoadRun {
     this.last = { sends: t.sends, acks: t.acks, reconnects: t.reconnects, retries: t.retries, joins: t.joins, leaves: t.leaves, delivered: t.delivered, errors: { ...t.errors }, closed: { ...t.closedByServer } };
     t.latenciesMs = [];
     this.cpuAtLast = process.cpuUsage();
+    this.runQueueAtLast = runQueueWaitUs('self');
   }
 
   sample(): LoadWindow {
     const t = this.tally;
     const cpu = process.cpuUsage(this.cpuAtLast);
+    const runQueue = runQueueWaitUs('self');
     const window: LoadWindow = {
       sends: t.sends - this.last.sends,
       acks: t.acks - this.last.acks,
@@ -92,6 +95,7 @@ class LoadRun {
       delivered: t.delivered - this.last.delivered,
       closedByServer: countsSince(t.closedByServer, this.last.closed),
       cpuUs: cpu.user + cpu.system,
+      runQueueUs: runQueue === undefined || this.runQueueAtLast === undefined ? undefined : runQueue - this.runQueueAtLast,
       rssBytes: process.memoryUsage.rss(),
     };
     this.resetWindow();

@@ -58,6 +58,8 @@ export interface LoadWindow extends WindowCounts {
   ackLatency: LatencyFigures | undefined;
   /** CPU time of the load process in the window, µs. */
   cpuUs: number;
+  /** Time its main thread was ready to run but waited for a CPU, µs (/proc/self/schedstat; undefined without it). */
+  runQueueUs: number | undefined;
   rssBytes: number;
 }
 

@@ -24,6 +24,13 @@ export interface SoakSample extends WindowCounts {
   /** send → ack at the clients, ms. */
   ackLatency: LatencyFigures | undefined;
   acksPerSecond: number;
+  /**
+   * Share of the window the server's main thread (its event loop) was ready to run but
+   * waited for a CPU (/proc/<pid>/schedstat): event-loop delay from CPU starvation, not work.
+   */
+  serverRunQueuePercent: number | undefined;
+  /** The same for the load process's main thread: its ack latencies include this. */
+  loadRunQueuePercent: number | undefined;
   /** The load process: CPU over the window (percent of one core) and RSS. */
   loadCpuPercent: number;
   loadRssBytes: number;

@@ -23,6 +23,7 @@ import { LoadProcess } from '../load-process.js';
 import { coreTimes, cpuDelta, cpuSample, descendantsPssBytes, rssBytes, type CoreTimes, type CpuSample } from '../proc-stats.js';
 import { startServer, type ServerUnderTest } from '../server-process.js';
 import { driftReport } from './drift.js';
+import { runQueueWaitUs } from './stats.js';
 import { EldReader } from './eld.js';
 import { sampleHeader, sampleLine } from './report.js';
 import type { FromLoad, HistoryCheck, LoadFinal, ToLoad, Workload } from './messages.js';
@@ -105,6 +106,8 @@ interface ProcPoint {
   cores: CoreTimes[];
   /** /proc/pressure/cpu "some" total, µs (undefined without PSI). */
   cpuPressureUs: number | undefined;
+  /** The server's main thread's run-queue wait so far, µs. */
+  serverRunQueueUs: number | undefined;
 }
 
 function cpuPressureUs(): number | undefined {
@@ -116,8 +119,13 @@ function cpuPressureUs(): number | undefined {
   }
 }
 
+/** A µs counter's growth between two points as a share of the window, percent. */
+function share(from: number | undefined, to: number | undefined, seconds: number): number | undefined {
+  return from === undefined || to === undefined ? undefined : (to - from) / 1e4 / seconds;
+}
+
 function procPoint(pid: number | undefined): ProcPoint {
-  return { at: performance.now(), server: pid === undefined ? undefined : cpuSample(pid), cores: coreTimes(), cpuPressureUs: cpuPressureUs() };
+  return { at: performance.now(), server: pid === undefined ? undefined : cpuSample(pid), cores: coreTimes(), cpuPressureUs: cpuPressureUs(), serverRunQueueUs: pid === undefined ? undefined : runQueueWaitUs(pid) };
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
@@ -198,7 +206,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     for (let k = 1; ; k++) {
       const t = Math.min(k * settings.sampleSeconds, settings.seconds);
       await sleep(Math.max(0, runStart + t * 1000 - performance.now()), undefined, { signal: options.signal });
-      const { ackLatency, cpuUs, rssBytes: loadRssBytes, ...counts } = (await load.request({ type: 'sample' }, 'sample', 30_000)).window;
+      const { ackLatency, cpuUs, runQueueUs, rssBytes: loadRssBytes, ...counts } = (await load.request({ type: 'sample' }, 'sample', 30_000)).window;
       const now = procPoint(pid);
       const seconds = (now.at - prev.at) / 1000;
       const cpu = cpuDelta(prev.server, now.server);
@@ -217,10 +225,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         ackLatency,
         acksPerSecond: counts.acks / seconds,
         ...counts,
+        serverRunQueuePercent: share(prev.serverRunQueueUs, now.serverRunQueueUs, seconds),
+        loadRunQueuePercent: runQueueUs === undefined ? undefined : runQueueUs / 1e4 / seconds,
         loadCpuPercent: cpuUs / 1e4 / seconds,
         loadRssBytes,
         ...corePercents(prev.cores, now.cores),
-        cpuPressurePercent: now.cpuPressureUs === undefined || prev.cpuPressureUs === undefined ? undefined : (now.cpuPressureUs - prev.cpuPressureUs) / 1e4 / seconds,
+        cpuPressurePercent: share(prev.cpuPressureUs, now.cpuPressureUs, seconds),
       };
       prev = now;
       samples.push(sample);

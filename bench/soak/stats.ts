@@ -1,4 +1,5 @@
-/** The few statistics the soak needs: percentiles, medians and a least-squares line. */
+/** The few statistics the soak needs: percentiles, medians and a least-squares line; and a thread's run-queue wait. */
+import { readFileSync } from 'node:fs';
 import type { LatencyFigures } from './messages.js';
 
 /** Nearest-rank percentile of values sorted ascending. */
@@ -48,4 +49,18 @@ export function linearFit(points: Array<[x: number, y: number]>): LineFit | unde
   const residual = points.reduce((s, [x, y]) => s + (y - intercept - slope * x) ** 2, 0);
   const slopeStdErr = Math.sqrt(residual / (n - 2) / sxx);
   return { slope, intercept, slopeStdErr, t: slopeStdErr > 0 ? slope / slopeStdErr : slope === 0 ? 0 : Infinity * Math.sign(slope) };
+}
+
+/**
+ * How long, in all, the main thread of a process (`self` or a pid) has waited on a run queue
+ * while ready to run, µs: the second field of /proc/<pid>/schedstat. An event loop that is
+ * late while its thread waits here was starved of CPU by other processes, not busy itself.
+ */
+export function runQueueWaitUs(pid: number | 'self'): number | undefined {
+  try {
+    const wait = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+    return Number.isFinite(wait) ? wait / 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }
