@@ -12,11 +12,12 @@ import { startEmbeddedDb, type EmbeddedDb } from './store/embedded-db.js';
 import { initOrm, migrate } from './store/orm.js';
 import { SessionStore } from './auth/session-store.js';
 import { PasswordHasher } from './auth/passwords.js';
-import { SessionCookie } from './http/session-cookie.js';
-import { OriginPolicy } from './http/origin-policy.js';
+import { SessionCookie } from './auth/session-cookie.js';
+import { OriginPolicy } from './auth/origin-policy.js';
 import { createApp } from './http/app.js';
 import { serveFetch } from './http/hono-uws.js';
-import { loadStaticFiles, staticHandler } from './http/static-files.js';
+import { loadStaticFiles, staticHandler } from './http/routes/static-files.js';
+import { preparedJson } from './http/prepared-body.js';
 import { RoomStore } from './store/room-store.js';
 import { MessageStore } from './store/message-store.js';
 import { GroupCommitWriter } from './store/group-commit.js';
@@ -103,6 +104,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
       return true;
     },
     staticFiles: staticHandler(loadStaticFiles(WEB_DIST)),
+    adapter: [preparedJson],
   });
 
   serveFetch(server, '/*', app.fetch, {

@@ -10,15 +10,16 @@ import type { HttpResponse, TemplatedApp, us_socket_context_t } from 'uws-curren
 import type { Logger } from 'pino';
 import type { Uws } from '../uws/load-uws.js';
 import type { Limits } from '../config.js';
-import type { SessionCookie } from '../http/session-cookie.js';
+import type { SessionCookie } from '../auth/session-cookie.js';
 import type { SessionStore, SessionUser } from '../auth/session-store.js';
-import type { OriginPolicy } from '../http/origin-policy.js';
+import type { OriginPolicy } from '../auth/origin-policy.js';
 import type { PresenceTracker } from '../presence/presence-tracker.js';
 import type { RoomFeed } from '../chat/room-feed.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import { decodeFrame } from '../protocol/codec.js';
 import { frameParser } from '../protocol/client-frames.js';
 import { CloseCode, type Member } from '../protocol/frames.js';
+import { errorBody } from '../protocol/error-body.js';
 import { closeIfTooFarBehind, closeSocket, errorFrame, sendFrame, type ConnState, type Socket } from './connection.js';
 import type { RoomHandlers } from './room-handlers.js';
 
@@ -209,5 +210,5 @@ export class WsGateway {
 }
 
 function refuse(res: HttpResponse, status: string, code: string, message: string): void {
-  res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify({ error: { code, message } }));
+  res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(errorBody(code, message)));
 }

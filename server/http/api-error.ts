@@ -2,6 +2,10 @@
  * Errors are values with a code from the contract, made in one place, so every route
  * answers `{error:{code,message}}` with the matching status.
  */
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { errorBody } from '../protocol/error-body.js';
+
 export type ErrorCode =
   | 'invalid'
   | 'bad_json'
@@ -52,6 +56,13 @@ export class ApiError extends Error {
   }
 
   toJSON() {
-    return { error: { code: this.code, message: this.message } };
+    return errorBody(this.code, this.message);
   }
+}
+
+/** An answer for an ApiError: its status, its body, and Retry-After when it has one. */
+export function errorResponse(c: Context, err: ApiError): Response {
+  const retryAfter = err.retryAfterSeconds;
+  if (retryAfter) c.header('Retry-After', retryAfter);
+  return c.json(err.toJSON(), err.status as ContentfulStatusCode);
 }

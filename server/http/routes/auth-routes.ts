@@ -3,14 +3,17 @@ import { Hono } from 'hono';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { ApiError } from './api-error.js';
-import { clientAddress, jsonBody, requireSession, type AppEnv } from './app.js';
-import type { SessionCookie } from './session-cookie.js';
-import type { SessionStore } from '../auth/session-store.js';
-import { PasswordsBusy, type PasswordHasher } from '../auth/passwords.js';
-import type { AbuseGuards } from '../limits/abuse-guards.js';
-import { User } from '../store/entities.js';
-import { PASSWORD_MAX, PASSWORD_MIN, USERNAME, normalizeUsername } from '../protocol/names.js';
+import { ApiError } from '../api-error.js';
+import { clientAddress, type AppEnv } from '../context.js';
+import { signedIn } from '../middleware/session.js';
+import { validJson } from '../middleware/validate.js';
+import { Password, Username } from './schemas.js';
+import type { SessionCookie } from '../../auth/session-cookie.js';
+import type { SessionStore } from '../../auth/session-store.js';
+import { PasswordsBusy, type PasswordHasher } from '../../auth/passwords.js';
+import type { AbuseGuards } from '../../limits/abuse-guards.js';
+import { User } from '../../store/entities.js';
+import { PASSWORD_MAX, PASSWORD_MIN, normalizeUsername } from '../../protocol/names.js';
 
 export interface AuthDeps {
   orm: MikroORM;
@@ -38,20 +41,10 @@ function tooMany(what: string, waitMs: number): ApiError {
   return new ApiError('rate_limited', `too many ${what}; retry in ${Math.ceil(waitMs / 1000)} s`, waitMs);
 }
 
-const password = z.string().min(PASSWORD_MIN).max(PASSWORD_MAX);
-/** A username as typed: lower-cased, then held to the naming rule. */
-export const Username = z.string().transform((s) => s.toLowerCase()).pipe(z.string().regex(USERNAME));
-const Credentials = z.object({ username: Username, password });
-const PasswordChange = z.object({ current: z.string().max(PASSWORD_MAX), next: password });
-
-/** Parses with a schema, turning the first issue into an `invalid` error naming the field. */
-export function parse<T>(schema: z.ZodType<T>, value: unknown, hint: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const field = issue?.path.join('.') || 'body';
-  throw new ApiError('invalid', `${field}: ${hint}`);
-}
+const Credentials = z.object({ username: Username, password: Password });
+/** Login takes any strings: a malformed name is answered like an unknown one. */
+const LoginAttempt = z.object({ username: z.string(), password: z.string() });
+const PasswordChange = z.object({ current: z.string().max(PASSWORD_MAX), next: Password });
 
 const CREDENTIALS_HINT = `username is 3..32 of a-z 0-9 _, password is ${PASSWORD_MIN}..${PASSWORD_MAX} characters`;
 
@@ -61,8 +54,8 @@ export function authRoutes(deps: AuthDeps) {
 
   const { guards } = deps;
 
-  r.post('/auth/signup', async (c) => {
-    const { username, password } = parse(Credentials, await jsonBody(c), CREDENTIALS_HINT);
+  r.post('/auth/signup', validJson(Credentials, CREDENTIALS_HINT), async (c) => {
+    const { username, password } = c.req.valid('json');
     const address = clientAddress(c, deps.trustProxy);
     const wait = guards.signup.attempt(address, guards.now());
     if (wait > 0) throw tooMany('sign-ups from this address', wait);
@@ -83,11 +76,8 @@ export function authRoutes(deps: AuthDeps) {
     return c.json({ user: publicUser(user) }, 201);
   });
 
-  r.post('/auth/login', async (c) => {
-    const body = await jsonBody(c);
-    if (typeof body.username !== 'string' || typeof body.password !== 'string') {
-      throw new ApiError('invalid', 'username and password are required strings');
-    }
+  r.post('/auth/login', validJson(LoginAttempt, 'username and password are required strings'), async (c) => {
+    const body = c.req.valid('json');
     const password = body.password.slice(0, PASSWORD_MAX + 1);
     // A malformed name can't match a user; treat it like an unknown one (same work, same answer).
     const name = normalizeUsername(body.username);
@@ -122,9 +112,9 @@ export function authRoutes(deps: AuthDeps) {
     return c.body(null, 204);
   });
 
-  r.post('/auth/password', async (c) => {
-    const s = requireSession(c);
-    const { current, next } = parse(PasswordChange, await jsonBody(c), `next is ${PASSWORD_MIN}..${PASSWORD_MAX} characters`);
+  r.post('/auth/password', signedIn, validJson(PasswordChange, `next is ${PASSWORD_MIN}..${PASSWORD_MAX} characters`), async (c) => {
+    const s = c.var.me;
+    const { current, next } = c.req.valid('json');
     const em = deps.orm.em.fork();
     const user = await em.findOne(User, { id: s.user.id });
     if (!user || !(await passwordWork(() => deps.passwords.verify(user.passwordHash, current)))) {
@@ -136,7 +126,7 @@ export function authRoutes(deps: AuthDeps) {
     return c.body(null, 204);
   });
 
-  r.get('/me', (c) => c.json({ user: publicUser(requireSession(c).user) }));
+  r.get('/me', signedIn, (c) => c.json({ user: publicUser(c.var.me.user) }));
 
   return r;
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import type { Context } from 'hono';
+import { ApiError, errorResponse } from '../api-error.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -60,7 +61,7 @@ export function staticHandler(files: Map<string, StaticFile>) {
     const path = c.req.path === '/' ? '/index.html' : c.req.path;
     let file = files.get(path);
     if (!file && !extname(path)) file = files.get('/index.html');
-    if (!file) return c.json({ error: { code: 'not_found', message: `no file ${path}` } }, 404);
+    if (!file) return errorResponse(c, new ApiError('not_found', `no file ${path}`));
     const headers: Record<string, string> = {
       'content-type': file.type,
       etag: file.etag,

@@ -4,7 +4,8 @@
  * pooled connection stuck), so a load balancer takes the process out of rotation in time.
  */
 import { Hono } from 'hono';
-import type { AppEnv } from './app.js';
+import { ApiError, errorResponse } from '../api-error.js';
+import type { AppEnv } from '../context.js';
 
 export interface HealthDeps {
   /** Resolves true when every backing store answers. */
@@ -25,9 +26,7 @@ export function healthRoutes(deps: HealthDeps) {
   r.get('/healthz', (c) => c.json({ ok: true }));
   r.get('/readyz', async (c) => {
     const ok = await withinDeadline(deps.ready());
-    return ok
-      ? c.json({ ok: true })
-      : c.json({ error: { code: 'unavailable', message: 'database unreachable' } }, 503);
+    return ok ? c.json({ ok: true }) : errorResponse(c, new ApiError('unavailable', 'database unreachable'));
   });
   return r;
 }
