@@ -1,7 +1,6 @@
 /** The HTTP endpoints the browser uses, typed as the contract describes them. */
 import type { Member } from '../../server/protocol/frames.js';
 import { requestJson } from './http.js';
-import type { RoomPage } from './room-pages.js';
 
 export type User = Member;
 
@@ -14,6 +13,12 @@ export interface RoomSummary {
   lastAt: number | null;
   /** The other member of a direct room. */
   with?: Member;
+}
+
+/** One page of GET /api/rooms: `next` is the `after` of the page that follows, null on the last. */
+export interface RoomPage {
+  rooms: RoomSummary[];
+  next: string | null;
 }
 
 export interface Contact {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RoomSummary } from './parley-api.js';
-import { appendPage, findRoom, loadRoomPages, type RoomPage } from './room-pages.js';
+import { appendPage, findRoom, loadRoomPages } from './room-pages.js';
+import type { RoomPage } from './parley-api.js';
 
 const room = (name: string, kind: RoomSummary['kind'] = 'public'): RoomSummary => ({ name, kind, topic: null, online: 0, lastSeq: 0, lastAt: null });
 

@@ -5,12 +5,7 @@
  * of them on each poll, so the list stays one consistent snapshot. Pure: the page fetch is
  * passed in.
  */
-import type { RoomSummary } from './parley-api.js';
-
-export interface RoomPage {
-  rooms: RoomSummary[];
-  next: string | null;
-}
+import type { RoomPage, RoomSummary } from './parley-api.js';
 
 /** Pages 1..`pages` as one list; `next` is the cursor after the last page held. */
 export interface RoomPages {
