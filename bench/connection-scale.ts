@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { signUpUsers } from './accounts.js';
 import { detectPinning, LOAD_CORE, pinSelf, type Pinning } from './cpu-pinning.js';
-import type { Progress } from './fan-out.js';
+import type { ConnectionScaleResult, Progress } from './results-model.js';
 import { LoadProcess } from './load-process.js';
 import type { FromSubscribers, OpeningRetries, SubscriberSpec, ToSubscribers } from './load-messages.js';
 import { openFilesHardLimit, rssBytes } from './proc-stats.js';
@@ -28,19 +28,6 @@ export const CONNECTIONS_PER_USER = 100;
 /** Time given to the server after connecting (or before) so its RSS settles. */
 const SETTLE_MS = 1000;
 
-export interface ConnectionScaleResult {
-  connections: number;
-  opened: number;
-  failures: string[];
-  retries: OpeningRetries;
-  users: number;
-  signupSeconds: number;
-  connectSeconds: number;
-  rssBeforeBytes: number | undefined;
-  rssAfterBytes: number | undefined;
-  bytesPerConnection: number | undefined;
-  fileLimit: string;
-}
 
 /** A command prefix that gives a process `need` open files, or none when the hard limit allows. */
 function fileLimitPrefix(need: number): { prefix: string[]; note: string } {

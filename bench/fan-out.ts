@@ -25,6 +25,7 @@ import type {
 import { LOAD_CORE, SERVER_CORE } from './cpu-pinning.js';
 import { coreTimes, cpuDelta, cpuSample, descendantsPssBytes, rssBytes, type CoreTimes } from './proc-stats.js';
 import { passSummaryLine, retriedOpenings } from './report.js';
+import type { CoreUse, FanOutSettings, PassKind, PassResult, Progress, ScenarioOpening } from './results-model.js';
 import { isParley, type ServerUnderTest } from './server-process.js';
 
 export interface Scenario {
@@ -46,84 +47,10 @@ export function parseScenarios(list: string): Scenario[] {
     });
 }
 
-export type PassKind = 'closed' | 'rate';
 
-export interface FanOutSettings {
-  seconds: number;
-  warmupSeconds: number;
-  /** Target deliveries per second of the fixed-rate pass. */
-  deliveriesPerSecond: number;
-  /** autocannon connections of the closed-loop pass. */
-  closedConnections: number;
-  /** One connection in this many records latency. */
-  sampleEvery: number;
-  drainTimeoutSeconds: number;
-}
 
-export interface PassResult {
-  server: ServerKind;
-  scenario: string;
-  subscribers: number;
-  pass: PassKind;
-  /** Length of the publishing window, s. */
-  seconds: number;
-  /** From the end of the window to the last delivery, s. */
-  drainSeconds: number;
-  /** The drain ended (quiet for 10 s, or its timeout) short of the acknowledged posts. */
-  drainEndedShort: boolean;
-  targetPublishesPerSecond: number | undefined;
-  publishes: { sent: number; acked: number; inFlight: number; non2xx: Record<string, number>; errors: number; timeouts: number };
-  publishesPerSecond: number;
-  /** msg frames counted at the subscribers, from the start of the window to the end of the drain. */
-  deliveries: number;
-  /** deliveries / (window + drain). */
-  deliveriesPerSecond: number;
-  /** Acknowledged posts times the subscribers of their room. */
-  expected: number;
-  /** Share of (subscriber, acknowledged post) pairs delivered, 0..1. */
-  completeness: number;
-  /** Connections that missed at least one acknowledged post of their room. */
-  incompleteConnections: number;
-  /** Deliveries beyond the acknowledged posts, and the most that posts in flight at the stop explain. */
-  extra: number;
-  extraExplained: number;
-  /** Sampled connections that saw a gap in seq. */
-  seqGaps: number;
-  /** Frames on sampled connections left over from the pass before (left out of latency). */
-  staleSampled: number;
-  closedByServer: Record<string, number>;
-  latency: LatencySummary | undefined;
-  /** Server CPU from /proc over window + drain: the server process, and (Parley) its PostgreSQL. */
-  serverCpu: { processUs: number; databaseUs: number; percentOfCore: number; usPerDelivery: number } | undefined;
-  serverRssBytes: number | undefined;
-  databasePssBytes: number | undefined;
-  /** CPU of the load processes over the same span. */
-  loadCpu: { publisherUs: number; subscribersUs: number; percentOfCore: number };
-  /** The span both CPU figures cover: from the start of the window to the end of the drain, s. */
-  cpuSpanSeconds: number;
-  /**
-   * The server core and the load core over the same span, from /proc/stat: how busy (by
-   * anything, kernel networking included) and how much the hypervisor took (steal), percent.
-   */
-  cores: { server: CoreUse; load: CoreUse } | undefined;
-  /** Parley: messages committed during the pass, from GET /api/rooms lastSeq deltas. */
-  committed: number | undefined;
-}
 
-/** How a scenario's subscribers opened. */
-export interface ScenarioOpening {
-  server: ServerKind;
-  scenario: string;
-  subscribers: number;
-  /** Time to open and join them all, s. */
-  seconds: number;
-  retries: OpeningRetries;
-}
 
-export interface CoreUse {
-  busyPercent: number;
-  stealPercent: number;
-}
 
 function coreUse(from: CoreTimes | undefined, to: CoreTimes | undefined): CoreUse | undefined {
   if (!from || !to || to.totalUs <= from.totalUs) return undefined;
@@ -131,12 +58,6 @@ function coreUse(from: CoreTimes | undefined, to: CoreTimes | undefined): CoreUs
   return { busyPercent: ((to.busyUs - from.busyUs) / total) * 100, stealPercent: ((to.stealUs - from.stealUs) / total) * 100 };
 }
 
-export interface Progress {
-  /** A transient status line (overwritten by the next). */
-  status(text: string): void;
-  /** A permanent line. */
-  log(text: string): void;
-}
 
 export interface FanOutContext {
   server: ServerUnderTest;

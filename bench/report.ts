@@ -5,8 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConnectionScaleResult } from './connection-scale.js';
-import type { FanOutSettings, PassResult, ScenarioOpening } from './fan-out.js';
+import type { ConnectionScaleResult, FanOutSettings, PassResult, ScenarioOpening } from './results-model.js';
 import type { OpeningRetries, ServerKind } from './load-messages.js';
 import { isParley, serverLabel, type BeforeCommit } from './server-process.js';
 
