@@ -11,7 +11,7 @@ const SEED = 20261202;
 let report: FuzzReport;
 
 beforeAll(async () => {
-  report = await runFuzz({ http: 3000, ws: 3000, seed: SEED, concurrency: 1000, sockets: 32 });
+  report = await runFuzz({ http: 3000, ws: 3000, seed: SEED, concurrency: 1500, sockets: 64 });
 }, 150_000);
 
 afterAll(() => {
@@ -36,7 +36,11 @@ describe(`fuzz, seed ${SEED}`, () => {
 
   it('answers every WebSocket frame as the contract says, closing only with 1009 after an oversized frame', () => {
     expect(report.ws?.frames).toBe(3000);
-    expect(findings('ws').filter((f) => !f.startsWith('string not UTF-8 accepted'))).toEqual([]);
+    expect(findings('ws').filter((f) => !f.startsWith('string not UTF-8 accepted') && !f.startsWith('ref echoed or dropped'))).toEqual([]);
+  });
+
+  it('echoes a ref on the reply to its frame whether the frame is valid or not', () => {
+    expect(findings('ws', ['ref echoed or dropped by how its length is counted'])).toEqual([]);
   });
 
   it('refuses every string that is not UTF-8 as bad_frame', () => {

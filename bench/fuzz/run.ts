@@ -141,7 +141,7 @@ export function formatReport(r: FuzzReport): string {
       '',
       `WebSocket: ${w.frames} frames in ${(w.ms / 1000).toFixed(1)} s, ${w.reconnects} reconnects; upgrades refused for load and retried: ${counts(w.refusedUpgrades)}`,
       `  frames sent: ${counts(w.kinds)}`,
-      `  direct replies: ${counts(w.replies)}; late ${w.late}`,
+      `  direct replies: ${counts(w.replies)}; late ${w.late}; slower than 5 s ${w.slow} (slowest ${(w.slowestMs / 1000).toFixed(1)} s)`,
       `  broadcasts received: ${counts(w.broadcasts)}`,
       `  closes: ${counts(w.closes)}`,
     );

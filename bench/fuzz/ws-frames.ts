@@ -26,6 +26,11 @@ export interface FuzzFrame {
   ref?: string | number;
   /** Bytes too mangled to say which ref, if any, the reply carries. */
   anyRef?: boolean;
+  /**
+   * A string ref within 128 code points but over 128 UTF-16 units: the schema takes it (and a
+   * valid frame's reply echoes it), the error path measures it in UTF-16 units and drops it.
+   */
+  refLengthAmbiguous?: boolean;
   /** Holds a string that is not UTF-8. */
   invalidUtf8: boolean;
 }
@@ -41,6 +46,15 @@ const TYPES = ['join', 'leave', 'send', 'typing'] as const;
 export const FUZZ_ROOMS = Array.from({ length: 12 }, (_, i) => `wz-${i}`);
 
 export function fuzzFrame(seed: number, index: number, limits: FrameLimits): FuzzFrame {
+  const f = drawFrame(seed, index, limits);
+  const size = typeof f.data === 'string' ? Buffer.byteLength(f.data) : f.data.length;
+  // Long hostile values can add up past the limit: then the frame is an oversized one.
+  if (size > limits.maxFrameBytes && f.expect !== 'close1009') return { ...f, expect: 'close1009', notes: [...f.notes, `${size} bytes in all`] };
+  if (typeof f.ref === 'string' && f.ref.length > 128) return { ...f, refLengthAmbiguous: true };
+  return f;
+}
+
+function drawFrame(seed: number, index: number, limits: FrameLimits): FuzzFrame {
   const d = Dice.forCase(seed, 'ws', index);
   const kind = d.weighted(KINDS);
   const notes: string[] = [kind];
@@ -125,10 +139,13 @@ export function fuzzFrame(seed: number, index: number, limits: FrameLimits): Fuz
   }
 }
 
-/** What the server echoes as the reply's ref: the contract's string or integer, within its bounds. */
+/**
+ * What the server echoes as the reply's ref: the contract's string or integer, within the
+ * schema's bounds (128 code points; see refLengthAmbiguous).
+ */
 function echoable(ref: Packable | undefined): string | number | undefined {
   // A lone surrogate goes out as U+FFFD (TextEncoder), and comes back so.
-  if (typeof ref === 'string') return ref.length <= 128 ? new TextDecoder().decode(new TextEncoder().encode(ref)) : undefined;
+  if (typeof ref === 'string') return [...ref].length <= 128 ? new TextDecoder().decode(new TextEncoder().encode(ref)) : undefined;
   const n = typeof ref === 'number' ? ref : numberOf(ref);
   return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
 }

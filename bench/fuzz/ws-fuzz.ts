@@ -29,7 +29,7 @@ export interface WsFuzzOptions {
   maxFrameBytes: number;
   findings: Findings;
   keepGoing?: () => boolean;
-  /** How long a reply may take (a send waits for a commit). */
+  /** How long a reply may take (a send waits for a commit; a join under load waits for the store's pool). */
   replyTimeoutMs?: number;
 }
 
@@ -45,6 +45,9 @@ export interface WsFuzzSummary {
   refusedUpgrades: Record<string, number>;
   /** Replies carrying the ref of an earlier frame on the socket (a reply that came after its wait ended). */
   late: number;
+  /** Frames whose reply took over 5 s (the store overloaded), and the longest wait, ms. */
+  slow: number;
+  slowestMs: number;
   /** Frames by what the generator made. */
   kinds: Record<string, number>;
 }
@@ -58,7 +61,7 @@ const ALLOWED_CLOSES = new Set([1013]);
 
 export async function runWsFuzz(o: WsFuzzOptions): Promise<WsFuzzSummary> {
   const started = Date.now();
-  const s: WsFuzzSummary = { frames: 0, ms: 0, replies: {}, broadcasts: {}, closes: {}, reconnects: 0, refusedUpgrades: {}, late: 0, kinds: {} };
+  const s: WsFuzzSummary = { frames: 0, ms: 0, replies: {}, broadcasts: {}, closes: {}, reconnects: 0, refusedUpgrades: {}, late: 0, slow: 0, slowestMs: 0, kinds: {} };
   const first = o.first ?? 0;
   let next = first;
   let sentinels = 0;
@@ -66,6 +69,8 @@ export async function runWsFuzz(o: WsFuzzOptions): Promise<WsFuzzSummary> {
     const cookie = o.cookies[w % o.cookies.length]!;
     let sock: FuzzSocket | undefined;
     while (next < first + o.frames && (o.keepGoing?.() ?? true)) {
+      // Taken before any wait, so that side-by-side workers never go past the last frame.
+      const index = next++;
       if (!sock || sock.closed) {
         if (sock) s.reconnects++;
         const opened = await openWithRetries(o, s, cookie);
@@ -75,7 +80,7 @@ export async function runWsFuzz(o: WsFuzzOptions): Promise<WsFuzzSummary> {
         }
         sock = opened;
       }
-      const frame = fuzzFrame(o.seed, next++, { maxFrameBytes: o.maxFrameBytes });
+      const frame = fuzzFrame(o.seed, index, { maxFrameBytes: o.maxFrameBytes });
       s.frames++;
       s.kinds[frame.notes[0]!] = (s.kinds[frame.notes[0]!] ?? 0) + 1;
       const reopen = await exchange(o, s, sock, frame, `s${w}-${++sentinels}`);
@@ -109,7 +114,7 @@ async function openWithRetries(o: WsFuzzOptions, s: WsFuzzSummary, cookie: strin
 
 /** Runs one frame; true when the socket is done for (closed, or out of step). */
 async function exchange(o: WsFuzzOptions, s: WsFuzzSummary, sock: FuzzSocket, f: FuzzFrame, sentinelRef: string): Promise<boolean> {
-  const timeout = o.replyTimeoutMs ?? 15_000;
+  const timeout = o.replyTimeoutMs ?? 60_000;
   const replay = `--seed ${o.seed} --ws-frame ${f.index}`;
   const example = () => `${f.notes.join('; ')} ${typeof f.data === 'string' ? `text ${JSON.stringify(f.data.slice(0, 200))}` : showBytes(f.data, 200)}`;
   const fail = (kind: string, detail: string, seen = '') => o.findings.add('ws', kind, detail, `${example()}${seen ? ` -> ${seen}` : ''}`, replay);
@@ -123,6 +128,7 @@ async function exchange(o: WsFuzzOptions, s: WsFuzzSummary, sock: FuzzSocket, f:
     return true;
   }
 
+  const sentAt = Date.now();
   sock.send(f.data, f.binary);
   sock.send(encode({ t: 'zz', ref: sentinelRef }), true);
   const got: Frame[] = [];
@@ -149,11 +155,16 @@ async function exchange(o: WsFuzzOptions, s: WsFuzzSummary, sock: FuzzSocket, f:
     if (!r) return lost(s, sock, fail, `no reply within ${timeout} ms`);
     got.push(r);
   } else if (f.anyRef && got.length === 0) {
-    // Mangled bytes may have made a join or a send: give its reply a moment, so it is not taken for the next frame's.
+    // Mangled bytes may have made a join or a send, whose reply (ref unknown) could come later
+    // and be taken for the next frame's: give it a moment, then start a new socket.
     const r = await next(1000);
-    if (r) got.push(r);
+    if (!r) return true;
+    got.push(r);
   }
   sock.remember(f.ref);
+  const waited = Date.now() - sentAt;
+  if (waited > 5000) s.slow++;
+  s.slowestMs = Math.max(s.slowestMs, waited);
 
   if (got.length === 0) s.replies['nothing'] = (s.replies['nothing'] ?? 0) + 1;
   for (const r of got) {
@@ -167,7 +178,10 @@ async function exchange(o: WsFuzzOptions, s: WsFuzzSummary, sock: FuzzSocket, f:
   }
   for (const r of got) {
     if (r.t === 'error' && r.code === 'internal') fail('internal error', `${f.notes[0]}: ${String(r.message)}`, seen);
-    if (!f.anyRef && r.ref !== f.ref) fail('ref not echoed as sent', `${f.notes[0]}: expected ${JSON.stringify(f.ref)}, got ${JSON.stringify(r.ref)}`, seen);
+    if (f.anyRef || r.ref === f.ref) continue;
+    if (f.refLengthAmbiguous && r.ref === undefined) {
+      fail('ref echoed or dropped by how its length is counted', `a ref of at most 128 code points but more UTF-16 units, dropped on ${String(r.t)} ${String(r.code ?? '')}`, `ref of ${[...String(f.ref)].length} code points, ${String(f.ref).length} UTF-16 units; ${seen}`);
+    } else fail('ref not echoed as sent', `${f.notes[0]}: expected ${JSON.stringify(f.ref)}, got ${JSON.stringify(r.ref)}`, seen);
   }
   return false;
 }
