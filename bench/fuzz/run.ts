@@ -8,7 +8,7 @@
  *                   [--http-case I] [--ws-frame I]
  *
  * Defaults: 100,000 requests and 100,000 frames, seed 1, 1,000 HTTP connections at once,
- * 32 WebSockets over 8 users. --http-case / --ws-frame replay one case of a seed (the report
+ * 64 WebSockets over 8 users. --http-case / --ws-frame replay one case of a seed (the report
  * names them); with --url the server's RSS and exit cannot be watched.
  */
 import { fileURLToPath } from 'node:url';
@@ -80,7 +80,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
           })
         : undefined,
       o.ws > 0
-        ? runWsFuzz({ url, cookies: wsUsers.map((u) => u.cookie), sockets: o.sockets ?? 32, frames: o.ws, first: o.wsFirst, seed: o.seed, maxFrameBytes: o.maxFrameBytes ?? 64 * 1024, findings, keepGoing: alive })
+        ? runWsFuzz({ url, cookies: wsUsers.map((u) => u.cookie), sockets: o.sockets ?? 64, frames: o.ws, first: o.wsFirst, seed: o.seed, maxFrameBytes: o.maxFrameBytes ?? 64 * 1024, findings, keepGoing: alive })
         : undefined,
     ]);
     rss?.stop();
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     seed: num('seed', 1),
     url: flag(args, 'url'),
     concurrency: num('concurrency', 1000),
-    sockets: num('sockets', 32),
+    sockets: num('sockets', 64),
     log: (line) => console.log(line),
   });
   console.log(`\n${formatReport(report)}`);
