@@ -1,6 +1,9 @@
 /**
  * The migrations against a real (embedded) PostgreSQL: applied once under concurrency,
- * producing exactly the entity schema, constraints included.
+ * producing exactly the entity schema, constraints included. The drift check builds a
+ * second database from the entities alone (MikroORM's schema generator) and compares the
+ * two catalogs, so an entity edited without a migration, or a migration without its entity
+ * change, fails here.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +60,52 @@ describe('migrate()', () => {
     const diff = await orm.getSchemaGenerator().getUpdateSchemaSQL();
     expect(diff.trim()).toBe('');
   });
+
+  it('builds the same catalog as the entities do: columns, types, defaults, constraints, indexes', async () => {
+    const migrated = orms[0]!;
+    await migrated.em.getConnection().execute('create database from_entities');
+    const fromEntities = await initOrm(db!.url.replace(/\/postgres$/, '/from_entities'), { logger: () => {} });
+    try {
+      await fromEntities.getSchemaGenerator().createSchema();
+      const built = await catalog(fromEntities);
+      expect(built.length).toBeGreaterThan(30);
+      expect(await catalog(migrated)).toEqual(built);
+      // And the other way round: the entities see nothing to change in the migrated database.
+      expect((await fromEntities.getSchemaGenerator().getUpdateSchemaSQL()).trim()).toBe('');
+    } finally {
+      await fromEntities.close();
+    }
+  });
 });
+
+/** Every column (type, nullability, default), constraint and index of Parley's tables, as PostgreSQL prints them. */
+async function catalog(orm: MikroORM): Promise<string[]> {
+  const rows = await orm.em.getConnection().execute<Array<{ line: string }>>(`
+    select format('column %s.%s %s%s%s', c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+                  case when a.attnotnull then ' not null' else ' null' end,
+                  coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')) as line
+      from pg_attribute a
+      join pg_class c on c.oid = a.attrelid
+      join pg_namespace n on n.oid = c.relnamespace
+      left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+     where n.nspname = 'public' and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+       and c.relname <> 'mikro_orm_migrations'
+    union all
+    select format('constraint %s.%s %s', c.relname, con.conname, pg_get_constraintdef(con.oid))
+      from pg_constraint con
+      join pg_class c on c.oid = con.conrelid
+      join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relname <> 'mikro_orm_migrations'
+    union all
+    select format('index %s.%s %s', tablename, indexname, indexdef)
+      from pg_indexes
+     where schemaname = 'public' and tablename <> 'mikro_orm_migrations'
+    union all
+    select format('sequence %s %s', sequencename, data_type)
+      from pg_sequences
+     where schemaname = 'public' and sequencename <> 'mikro_orm_migrations_id_seq'`);
+  return rows.map((r) => r.line).sort();
+}
 
 describe('constraints', () => {
   it('user names are unique', async () => {
