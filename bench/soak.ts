@@ -22,6 +22,8 @@ const USAGE = `npm run soak -- [options]
   --rooms N          rooms (default ${WORKLOAD_DEFAULTS.rooms})
   --sample-every S   sampling window, seconds (default ${WORKLOAD_DEFAULTS.sampleSeconds})
   --seed N           seed of the connections' schedules (default ${WORKLOAD_DEFAULTS.seed})
+  --nice N           priority of the server, its PostgreSQL and the load (default -10: other work
+                     on a shared machine would starve them; 0 leaves it; below 0 needs root)
   --url URL          soak an already running server instead of starting one
   --pid N            with --url: the server's pid, for its RSS and CPU
   --eld-file PATH    with --url: the file the server's eld-probe.mjs writes (SOAK_ELD_FILE)
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
       rooms: { type: 'string' },
       'sample-every': { type: 'string' },
       seed: { type: 'string' },
+      nice: { type: 'string' },
       url: { type: 'string' },
       pid: { type: 'string' },
       'eld-file': { type: 'string' },
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
     pid: values.pid === undefined ? undefined : Math.round(positive('pid', values.pid, 0)),
     eldFile: values['eld-file'],
     pin: true,
+    nice: values.nice === undefined ? -10 : Number(values.nice),
     signal: abort.signal,
   });
   console.log('');

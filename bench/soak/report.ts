@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DriftFigure } from './drift.js';
 import type { SoakResult, SoakSample } from './results.js';
+import { median } from './stats.js';
 
 const MB = 1024 * 1024;
 const num = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -64,7 +65,7 @@ export function markdownReport(r: SoakResult): string {
   const lines: string[] = [];
   lines.push(`# Soak: ${minutes(set.seconds)}, ${num(set.connections)} connections`, '');
   lines.push(
-    `${r.startedAt.slice(0, 16).replace('T', ' ')} UTC · ${r.machine.cpu}, ${r.machine.cores} cores · ${r.machine.os} · Node ${r.machine.node} · ${r.pinning}. ` +
+    `${r.startedAt.slice(0, 16).replace('T', ' ')} UTC · ${r.machine.cpu}, ${r.machine.cores} cores · ${r.machine.os} · Node ${r.machine.node} · ${r.pinning}; ${r.priority}. ` +
       `${r.target === 'started' ? 'Parley started for the run (embedded PostgreSQL, fsync on)' : `Parley at ${r.target}`}; ` +
       `${set.users} users × ${set.connectionsPerUser} connections, ${set.rooms} rooms, each connection in ${set.roomsPerConnection.join('-')} of them, ` +
       `a send every ${set.sendEvery.join('-')} s (${Math.round(set.typingShare * 100)}% after a typing notice), a room change every ${set.churnEvery.join('-')} s, ` +
@@ -94,6 +95,7 @@ export function markdownReport(r: SoakResult): string {
   for (const f of r.drift.figures) lines.push(`- ${f.label}: ${f.why}.`);
   lines.push('');
 
+  lines.push(...contentionSection(s), '');
   lines.push('## Completeness', '');
   lines.push(
     `| sent | acked | stored once | lost | doubled | other seq | unanswered | errors (retried) | refused, stored | rooms with seq gaps | live-stream gaps / repeats | reconnections | open at the end | server up |`,
@@ -114,20 +116,75 @@ export function markdownReport(r: SoakResult): string {
   const shown = s.length > 40 ? s.filter((x, i) => (i + 1) % every === 0 || i === 0 || i === s.length - 1) : s;
   if (shown.length < s.length) lines.push(`One sample a minute (of ${s.length}; all are in the JSON). Each covers the ${set.sampleSeconds} s before it.`, '');
   lines.push(
-    '| t | RSS MB | heap MB | PG MB | ELD p50 ms | ELD p99 ms | ELD max ms | ack p50 ms | ack p99 ms | ack max ms | acks/s | open | reconnections | server CPU | PG CPU | load CPU | cores busy | errors |',
-    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| t | RSS MB | heap MB | PG MB | ELD p50 ms | ELD p99 ms | ELD max ms | ack p50 ms | ack p99 ms | ack max ms | acks/s | open | reconnections | server CPU | server wait | PG CPU | load CPU | load wait | others CPU | CPU pressure | errors |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
   );
   const mb = (b: number | undefined) => (b === undefined ? '–' : (b / MB).toFixed(0));
   for (const x of shown) {
     lines.push(
       `| ${minutes(x.t)} | ${mb(x.serverRssBytes)} | ${mb(x.serverHeapUsedBytes)} | ${mb(x.pgPssBytes)} | ${fixed(x.eld?.p50, 2)} | ${fixed(x.eld?.p99, 2)} | ${fixed(x.eld?.max)} | ` +
-        `${fixed(x.ackLatency?.p50)} | ${fixed(x.ackLatency?.p99)} | ${fixed(x.ackLatency?.max)} | ${num(x.acksPerSecond)} | ${x.open} | ${x.reconnects} | ${pct(x.serverCpuPercent)} | ${pct(x.pgCpuPercent)} | ` +
-        `${pct(x.loadCpuPercent)} | ${x.coreBusyPercent.map((c) => Math.round(c)).join('/')}% | ${countsText({ ...x.errors, ...x.closedByServer })} |`,
+        `${fixed(x.ackLatency?.p50)} | ${fixed(x.ackLatency?.p99)} | ${fixed(x.ackLatency?.max)} | ${num(x.acksPerSecond)} | ${x.open} | ${x.reconnects} | ${pct(x.serverCpuPercent)} | ${pct(x.serverRunQueuePercent)} | ` +
+        `${pct(x.pgCpuPercent)} | ${pct(x.loadCpuPercent)} | ${pct(x.loadRunQueuePercent)} | ${pct(othersCpuPercent(x))} | ${pct(x.cpuPressurePercent)} | ${countsText({ ...x.errors, ...x.closedByServer })} |`,
     );
   }
   const errs = sumCounts(s, (x) => x.errors);
-  lines.push('', `Errors over all windows: ${countsText(errs)}. "cores busy" is the whole machine per core (the server's core first when pinned): what else ran shows there.`, '');
+  lines.push(
+    '',
+    `Errors over all windows: ${countsText(errs)}. CPU columns are percent of one core over the window. "server wait" and "load wait": the share of the window the ` +
+      'main thread of the server (its event loop) or of the load process was ready to run but waited for a CPU. "others CPU": what the rest of the machine used. ' +
+      '"CPU pressure": the share of the window in which any task of the machine waited for a CPU (/proc/pressure/cpu).',
+    '',
+  );
   return lines.join('\n');
+}
+
+/** Pearson's correlation of two series over the points where both have a value. */
+function correlation(xs: Array<number | undefined>, ys: Array<number | undefined>): number | undefined {
+  const pts = xs.map((x, i) => [x, ys[i]] as const).filter((p): p is readonly [number, number] => p[0] !== undefined && p[1] !== undefined);
+  if (pts.length < 3) return undefined;
+  const mx = pts.reduce((a, [x]) => a + x, 0) / pts.length;
+  const my = pts.reduce((a, [, y]) => a + y, 0) / pts.length;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (const [x, y] of pts) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+    syy += (y - my) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : undefined;
+}
+
+const CONTENTION_BANDS: Array<[label: string, from: number, to: number]> = [
+  ['under 25%', 0, 25],
+  ['25-50%', 25, 50],
+  ['50% or more', 50, Infinity],
+];
+
+/**
+ * The latency figures by how long the server's event loop waited for a CPU in the window:
+ * on a shared machine this tells Parley's own latency from its neighbours'.
+ */
+function contentionSection(samples: SoakSample[]): string[] {
+  const waits = samples.map((x) => x.serverRunQueuePercent);
+  if (waits.every((w) => w === undefined)) return [];
+  const lines = ['## Latency against CPU starvation', ''];
+  lines.push('| server waited for a CPU | windows | ELD p99 ms (median) | ack p99 ms (median) | server CPU (median) | others CPU (median) |', '|---|--:|--:|--:|--:|--:|');
+  for (const [label, from, to] of CONTENTION_BANDS) {
+    const band = samples.filter((x) => x.serverRunQueuePercent !== undefined && x.serverRunQueuePercent >= from && x.serverRunQueuePercent < to);
+    const med = (pick: (x: SoakSample) => number | undefined) => median(band.map(pick).filter((v): v is number => v !== undefined));
+    lines.push(
+      `| ${label} of the window | ${band.length} | ${fixed(med((x) => x.eld?.p99), 1)} | ${fixed(med((x) => x.ackLatency?.p99), 1)} | ${fixed(med((x) => x.serverCpuPercent), 0)}% | ${fixed(med(othersCpuPercent), 0)}% |`,
+    );
+  }
+  const rEld = correlation(waits, samples.map((x) => x.eld?.p99));
+  const rAck = correlation(waits, samples.map((x) => x.ackLatency?.p99));
+  lines.push(
+    '',
+    `Correlation over all windows of the server's run-queue wait with its event-loop delay p99: ${fixed(rEld, 2)}; with the ack p99: ${fixed(rAck, 2)}. ` +
+      'A window in the first row shows Parley with a CPU to itself; the others show what its neighbours on this VM cost it.',
+  );
+  return lines;
 }
 
 // ---- the terminal's table ---------------------------------------------------------------

@@ -62,6 +62,8 @@ export interface SoakResult {
   wallSeconds: number;
   machine: { cpu: string; cores: number; node: string; os: string };
   pinning: string;
+  /** The processes' scheduling priority (nice). */
+  priority: string;
   /** 'started': a Parley this run started (and stopped); otherwise the --url it was given. */
   target: string;
   settings: SoakSettings;

@@ -14,11 +14,11 @@
  * that each acknowledged message is stored exactly once.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, release, tmpdir, type as osType } from 'node:os';
+import { cpus, getPriority, release, setPriority, tmpdir, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signUpUsers } from '../accounts.js';
-import { detectPinning, LOAD_CORE, pinSelf, type Pinning } from '../cpu-pinning.js';
+import { detectPinning, LOAD_CORE, pinSelf, SERVER_CORE, type Pinning } from '../cpu-pinning.js';
 import { LoadProcess } from '../load-process.js';
 import { coreTimes, cpuDelta, cpuSample, descendantsPssBytes, rssBytes, type CoreTimes, type CpuSample } from '../proc-stats.js';
 import { startServer, type ServerUnderTest } from '../server-process.js';
@@ -41,6 +41,12 @@ export interface SoakOptions {
   warmupShare?: number;
   /** Pin the server and the load to cores of their own (needs 2 cores and taskset). */
   pin?: boolean;
+  /**
+   * Scheduling priority of the server (and its PostgreSQL), the load and this process: a
+   * negative value (root only) keeps other work on a shared machine from starving them.
+   * 0 (the default) leaves them as they are.
+   */
+  nice?: number;
   /** Target an already running server instead of starting one. */
   url?: string;
   /** With url: the server's pid, for its RSS and CPU. */
@@ -148,8 +154,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     reconnectEvery: d.reconnectEvery,
     warmupShare: options.warmupShare ?? d.warmupShare,
   };
-  const pinning: Pinning = options.pin ? detectPinning() : { enabled: false, description: 'not pinned' };
+  const detected: Pinning = options.pin ? detectPinning() : { enabled: false, description: 'not pinned' };
+  const pinning: Pinning = detected.enabled
+    ? { enabled: true, description: `server and its PostgreSQL pinned to core ${SERVER_CORE}, load and orchestrator to core ${LOAD_CORE} (taskset)` }
+    : detected;
+  // Read before pinning: availableParallelism() counts only the cores this process may use.
+  const cores = cpus().length;
   pinSelf(pinning, LOAD_CORE);
+  // Set on this process before anything starts: the server, its PostgreSQL and the load inherit it.
+  const nice = options.nice ?? 0;
+  if (nice) {
+    try {
+      setPriority(nice);
+    } catch {
+      /* not permitted: priorityText says what the server ran at */
+    }
+  }
   const startedAt = new Date();
   const started = performance.now();
   const scratch = mkdtempSync(join(tmpdir(), 'parley-soak-'));
@@ -263,8 +283,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     return {
       startedAt: startedAt.toISOString(),
       wallSeconds: (performance.now() - started) / 1000,
-      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, os: `${osType()} ${release()}` },
+      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores, node: process.version, os: `${osType()} ${release()}` },
       pinning: pinning.description,
+      priority: priorityText(nice, pid),
       target: options.url ? options.url : 'started',
       settings,
       serverEnv: options.url ? {} : SOAK_SERVER_ENV,
@@ -281,6 +302,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await server?.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** What the run's priority came to: lowering a niceness needs the privilege, and without it everything runs as it was. */
+function priorityText(nice: number, serverPid: number | undefined): string {
+  if (!nice) return 'default priority';
+  let server: number | undefined;
+  try {
+    server = serverPid === undefined ? undefined : getPriority(serverPid);
+  } catch {
+    server = undefined;
+  }
+  return server === nice ? `server, PostgreSQL, load and orchestrator at nice ${nice}` : `nice ${nice} asked, the server ran at ${server ?? 'an unknown priority'}`;
 }
 
 function failedHistory(rooms: number, why: string): HistoryCheck {

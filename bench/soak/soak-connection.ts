@@ -12,6 +12,7 @@
  */
 import WebSocket from 'ws';
 import { Decoder, Encoder } from '@msgpack/msgpack';
+import { reconnectDelay } from '../../web-components/connection/backoff.js';
 import type { StreamCheck, Workload } from './messages.js';
 
 /** Everything the connections of a load process count together; load.ts reads and resets the window parts. */
@@ -73,9 +74,8 @@ interface RoomState {
  * machine acks have taken seconds.
  */
 const RECONNECT_DRAIN_MS = 60_000;
-/** Pause before opening again after a close, s; after a failed opening, 1 s. */
+/** Pause before opening again after closing to reconnect, s. */
 const REOPEN_PAUSE: [number, number] = [0.2, 2];
-const RETRY_PAUSE_MS = 1000;
 
 const WORDS = ['soak', 'room', 'hello', 'again', 'steady', 'memory', 'latency', 'drift', 'commit', 'seq', 'ack', 'presence', 'typing', 'ok', 'chat', 'long', 'run'];
 
@@ -91,7 +91,10 @@ export class SoakConnection {
   private wanted = new Set<string>();
   /** The last seq held per room, for `since` on a rejoin. */
   private held = new Map<string, number>();
-  private pending = new Map<string, { at: number; room: string; body: string }>();
+  private pending = new Map<string, { at: number; room: string; body: string; retries: number }>();
+  /** Failed openings in a row, and failed joins in a row per room: the web client's backoff for each. */
+  private failedOpenings = 0;
+  private failedJoins = new Map<string, number>();
   /** The workload's timers (stop() clears them) and those of recovery: reopening, retrying (close() clears them too). */
   private workloadTimers = new Set<NodeJS.Timeout>();
   private recoveryTimers = new Set<NodeJS.Timeout>();
@@ -141,6 +144,7 @@ export class SoakConnection {
     ws.on('open', () => {
       opened = true;
       this.isOpen = true;
+      this.failedOpenings = 0;
       this.lastFailure = undefined;
       for (const room of this.wanted) this.join(room);
     });
@@ -160,7 +164,7 @@ export class SoakConnection {
       this.pending.clear();
       this.rooms.clear();
       this.reconnecting = false;
-      if (!opened) return this.recover(RETRY_PAUSE_MS, () => this.connect());
+      if (!opened) return this.recover(this.backoff(this.failedOpenings++), () => this.connect());
       if (this.closingToReconnect) {
         this.closingToReconnect = false;
         this.tally.reconnects++;
@@ -168,7 +172,7 @@ export class SoakConnection {
       }
       // Closed by the server (or the network): a client reconnects and recovers with since.
       this.tally.closedByServer[code] = (this.tally.closedByServer[code] ?? 0) + 1;
-      this.recover(RETRY_PAUSE_MS, () => this.connect());
+      this.recover(this.backoff(0), () => this.connect());
     });
   }
 
@@ -222,6 +226,11 @@ export class SoakConnection {
     set.add(t);
   }
 
+  /** The web client's reconnect delay (exponential from 0.5 s to 30 s, half of it jitter), for retry `attempt` (0 first), ms. */
+  private backoff(attempt: number): number {
+    return reconnectDelay(attempt, this.random());
+  }
+
   private between([min, max]: [number, number]): number {
     return min + this.random() * (max - min);
   }
@@ -253,7 +262,7 @@ export class SoakConnection {
     const cid = `${this.cidPrefix}.${this.index}.${++this.sendCount}`;
     const words = 2 + Math.floor(this.random() * 20);
     const body = Array.from({ length: words }, () => this.pick(WORDS)).join(' ');
-    this.pending.set(cid, { at: performance.now(), room, body });
+    this.pending.set(cid, { at: performance.now(), room, body, retries: 0 });
     this.tally.sends++;
     this.write({ t: 'send', room, body, cid, ref: cid });
   }
@@ -335,6 +344,7 @@ export class SoakConnection {
       return;
     }
     this.tally.joins++;
+    this.failedJoins.delete(room);
     // With since, the backlog must continue from it and end at the room's seq; without, it
     // is only the latest messages, and the stream starts after the room's seq.
     if (st.since !== undefined && !truncated) {
@@ -362,10 +372,10 @@ export class SoakConnection {
 
   /**
    * Errors are counted by what failed and their code ("send unavailable"). The retryable
-   * ones are retried as the contract tells a client to: a send answered `unavailable`
-   * (nothing was stored) again with the same cid a second later, or after `retry_after` for
-   * `rate_limited`; a join likewise. Any other failed send is given up, any other failed
-   * join gives its room up for another.
+   * ones are retried as the contract tells a client to, after `retry_after` for
+   * `rate_limited` and with the web client's backoff for `unavailable`: a send again with
+   * the same cid (nothing was stored), a join again. Any other failed send is given up, any
+   * other failed join gives its room up for another.
    */
   private onError(code: string, ref: unknown, room: string | undefined, retryAfterMs: number | undefined): void {
     const cid = typeof ref === 'string' ? ref : '';
@@ -374,7 +384,7 @@ export class SoakConnection {
     const key = `${sent ? 'send' : joining ? 'join' : 'other'} ${code}`;
     this.tally.errors[key] = (this.tally.errors[key] ?? 0) + 1;
     const retryable = code === 'unavailable' || code === 'rate_limited';
-    const pause = code === 'rate_limited' && retryAfterMs !== undefined ? retryAfterMs : RETRY_PAUSE_MS;
+    const pause = (attempt: number) => (code === 'rate_limited' && retryAfterMs !== undefined ? retryAfterMs : this.backoff(attempt));
     if (sent) {
       if (!retryable) {
         this.pending.delete(cid);
@@ -383,7 +393,7 @@ export class SoakConnection {
       }
       this.tally.retries++;
       // Still awaited on this very socket (a close forgets it): same cid, same body.
-      this.recover(pause, () => {
+      this.recover(pause(sent.retries++), () => {
         if (this.pending.get(cid) === sent) this.write({ t: 'send', room: sent.room, body: sent.body, cid, ref: cid });
       });
       return;
@@ -392,13 +402,15 @@ export class SoakConnection {
     this.rooms.delete(room);
     if (retryable) {
       this.tally.retries++;
-      this.recover(pause, () => {
+      const attempt = this.failedJoins.get(room) ?? 0;
+      this.failedJoins.set(room, attempt + 1);
+      this.recover(pause(attempt), () => {
         if (this.isOpen && this.wanted.has(room) && !this.rooms.has(room)) this.join(room);
       });
       return;
     }
     this.wanted.delete(room);
-    this.recover(RETRY_PAUSE_MS, () => {
+    this.recover(this.backoff(0), () => {
       if (this.isOpen) this.enterAnother();
     });
   }
