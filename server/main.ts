@@ -19,6 +19,7 @@ import { serveFetch } from './http/hono-uws.js';
 import { loadStaticFiles, staticHandler } from './http/routes/static-files.js';
 import { preparedJson } from './http/prepared-body.js';
 import { RoomStore } from './store/room-store.js';
+import { UserStore } from './store/user-store.js';
 import { MessageStore } from './store/message-store.js';
 import { GroupCommitWriter } from './store/group-commit.js';
 import { writerPool } from './store/pg-client.js';
@@ -85,7 +86,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
 
   const app = createApp({
     log,
-    orm,
+    users: new UserStore(orm),
     cookie,
     sessions,
     passwords: new PasswordHasher(abuse.passwordQueue),

@@ -148,6 +148,20 @@ describe('rooms', () => {
   });
 });
 
+describe('contacts', () => {
+  it('GET /api/users?q= is a literal, case-insensitive name prefix, in name order', async () => {
+    const c = client();
+    for (const name of ['lk_two', 'lkxone', 'lk_one']) await client().signup(name);
+    await c.signup('lk_viewer');
+    const names = async (q: string) => (await c.get(`/api/users?q=${encodeURIComponent(q)}`)).body.users.map((u: { name: string }) => u.name);
+    // `_` is a LIKE wildcard; here it means itself.
+    expect(await names('LK_')).toEqual(['lk_one', 'lk_two', 'lk_viewer']);
+    // Characters a name cannot hold are dropped, `%` among them.
+    expect(await names('lk%')).toEqual(['lk_one', 'lk_two', 'lk_viewer', 'lkxone']);
+    expect(await names('lkx')).toEqual(['lkxone']);
+  });
+});
+
 describe('health', () => {
   it('healthz and readyz are 200 while the database answers', async () => {
     expect((await client().get('/healthz')).status).toBe(200);

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { Session, User } from '../store/entities.js';
+import { Session } from '../store/entities.js';
+import type { Member } from '../protocol/frames.js';
 import { systemClock, type Clock } from '../clock.js';
 
 export interface SessionUser {
@@ -65,10 +66,10 @@ export class SessionStore {
     return { ...this.counts };
   }
 
-  async create(user: User): Promise<SessionUser> {
+  async create(user: Member): Promise<SessionUser> {
     const em = this.orm.em.fork();
     const id = randomBytes(32).toString('base64url');
-    em.create(Session, { id, user, createdAt: new Date(), expiresAt: new Date(this.clock.now() + SESSION_TTL_MS) });
+    em.create(Session, { id, user: user.id, createdAt: new Date(), expiresAt: new Date(this.clock.now() + SESSION_TTL_MS) });
     await em.flush();
     const value = { sessionId: id, user: { id: user.id, name: user.name } };
     const now = this.clock.now();

@@ -1,7 +1,5 @@
 /** Sign-up, login, logout, password change and `me`, per the HTTP contract. */
 import { Hono } from 'hono';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { ApiError } from '../api-error.js';
 import { clientAddress, type AppEnv } from '../context.js';
@@ -12,11 +10,11 @@ import type { SessionCookie } from '../../auth/session-cookie.js';
 import type { SessionStore } from '../../auth/session-store.js';
 import { PasswordsBusy, type PasswordHasher } from '../../auth/passwords.js';
 import type { AbuseGuards } from '../../limits/abuse-guards.js';
-import { User } from '../../store/entities.js';
+import { NAME_TAKEN, type Account, type UserStore } from '../../store/user-store.js';
 import { PASSWORD_MAX, PASSWORD_MIN, normalizeUsername } from '../../protocol/names.js';
 
 export interface AuthDeps {
-  orm: MikroORM;
+  users: UserStore;
   cookie: SessionCookie;
   sessions: SessionStore;
   passwords: PasswordHasher;
@@ -63,14 +61,8 @@ export function authRoutes(deps: AuthDeps) {
       guards.signup.refund(address); // refused for load, not for the caller: it does not count
       throw err;
     });
-    const em = deps.orm.em.fork();
-    const user = em.create(User, { name: username, passwordHash, createdAt: new Date() });
-    try {
-      await em.flush();
-    } catch (err) {
-      if (err instanceof UniqueConstraintViolationException) throw new ApiError('taken', `the name ${username} is taken`);
-      throw err;
-    }
+    const user = await deps.users.create(username, passwordHash);
+    if (user === NAME_TAKEN) throw new ApiError('taken', `the name ${username} is taken`);
     const session = await deps.sessions.create(user);
     c.header('set-cookie', await deps.cookie.issue(session.sessionId), { append: true });
     return c.json({ user: publicUser(user) }, 201);
@@ -86,10 +78,10 @@ export function authRoutes(deps: AuthDeps) {
     const address = clientAddress(c, deps.trustProxy);
     const wait = guards.login.begin(address, account, guards.now());
     if (wait > 0) throw tooMany('failed sign-ins; this account or address is paused', wait);
-    let user: User | null = null;
+    let user: Account | null = null;
     let guessedWrong = true;
     try {
-      user = name ? await deps.orm.em.fork().findOne(User, { name }) : null;
+      user = name ? await deps.users.byName(name) : null;
       const ok = await passwordWork(() => deps.passwords.verify(user?.passwordHash, password));
       guessedWrong = !ok || !user;
     } catch (err) {
@@ -115,13 +107,11 @@ export function authRoutes(deps: AuthDeps) {
   r.post('/auth/password', signedIn, validJson(PasswordChange, `next is ${PASSWORD_MIN}..${PASSWORD_MAX} characters`), async (c) => {
     const s = c.var.me;
     const { current, next } = c.req.valid('json');
-    const em = deps.orm.em.fork();
-    const user = await em.findOne(User, { id: s.user.id });
+    const user = await deps.users.byId(s.user.id);
     if (!user || !(await passwordWork(() => deps.passwords.verify(user.passwordHash, current)))) {
       throw new ApiError('bad_credentials', 'the current password is wrong');
     }
-    user.passwordHash = await passwordWork(() => deps.passwords.hash(next));
-    await em.flush();
+    await deps.users.setPasswordHash(user.id, await passwordWork(() => deps.passwords.hash(next)));
     await deps.sessions.revokeOthers(user.id, s.sessionId);
     return c.body(null, 204);
   });

@@ -1,7 +1,6 @@
 /** The contact list (every user, with online flags) and opening direct rooms. */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { ApiError } from '../api-error.js';
 import type { AppEnv } from '../context.js';
 import { signedIn } from '../middleware/session.js';
@@ -11,10 +10,10 @@ import { Username } from './schemas.js';
 import type { OnlineView } from './room-routes.js';
 import { directRoomName, type RoomStore } from '../../store/room-store.js';
 import type { AbuseGuards } from '../../limits/abuse-guards.js';
-import { User } from '../../store/entities.js';
+import type { UserStore } from '../../store/user-store.js';
 
 export interface UserDeps {
-  orm: MikroORM;
+  users: UserStore;
   rooms: RoomStore;
   online: OnlineView;
   guards: AbuseGuards;
@@ -32,15 +31,14 @@ export function userRoutes(deps: UserDeps) {
   r.get('/users', validQuery(UsersQuery, 'q is a name prefix of at most 32 characters'), async (c) => {
     const { q } = c.req.valid('query');
     const prefix = q?.toLowerCase().replace(/[^a-z0-9_]/g, '');
-    const where = prefix ? { name: { $like: `${prefix.replace(/_/g, '\\_')}%` } } : {};
-    const rows = await deps.orm.em.fork().find(User, where, { orderBy: { name: 'asc' }, limit: USERS_MAX, fields: ['id', 'name'] });
+    const rows = await deps.users.list({ prefix, limit: USERS_MAX });
     return c.json({ users: rows.map((u) => ({ id: u.id, name: u.name, online: deps.online.isOnline(u.id) })) });
   });
 
   r.post('/dms', validJson(NewDirect, 'user is a username'), async (c) => {
     const me = c.var.me;
     const { user: name } = c.req.valid('json');
-    const other = await deps.orm.em.fork().findOne(User, { name });
+    const other = await deps.users.byName(name);
     if (!other) throw new ApiError('not_found', `no user named ${name}`);
     if (other.id === me.user.id) throw new ApiError('invalid', 'a direct room needs another user');
     // Opening a direct room that does not exist yet creates one: it counts as a new room.
