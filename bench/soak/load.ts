@@ -6,10 +6,12 @@
  */
 import { seededRandom } from '../../test/seeded-random.js';
 import { forEachConcurrently } from '../concurrency.js';
-import { latencyFigures, runQueueWaitUs } from './stats.js';
+import { runQueueWaitUs } from './machine.js';
+import { latencyFigures } from './stats.js';
 import { checkHistory } from './history-check.js';
 import type { FromLoad, LoadFinal, LoadWindow, ToLoad, Workload } from './messages.js';
-import { newTally, SoakConnection, type Tally } from './soak-connection.js';
+import { SoakConnection } from './soak-connection.js';
+import { newTally, type Tally } from './tally.js';
 
 /** How long the start may take to open and join everything, and the end to settle. */
 const OPEN_TIMEOUT_MS = 120_000;

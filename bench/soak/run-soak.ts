@@ -13,19 +13,18 @@
  * and joined, every send answered), and the load reads every room's history back to check
  * that each acknowledged message is stored exactly once.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, getPriority, release, setPriority, tmpdir, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signUpUsers } from '../accounts.js';
 import { detectPinning, LOAD_CORE, pinSelf, SERVER_CORE, type Pinning } from '../cpu-pinning.js';
 import { LoadProcess } from '../load-process.js';
-import { coreTimes, cpuDelta, cpuSample, descendantsPssBytes, rssBytes, type CoreTimes, type CpuSample } from '../proc-stats.js';
 import { startServer, type ServerUnderTest } from '../server-process.js';
 import { driftReport } from './drift.js';
-import { runQueueWaitUs } from './stats.js';
 import { EldReader } from './eld.js';
-import { sampleHeader, sampleLine } from './report.js';
+import { machineWindow, processAlive, procPoint } from './machine.js';
+import { sampleHeader, sampleLine } from './format.js';
 import type { FromLoad, HistoryCheck, LoadFinal, ToLoad, Workload } from './messages.js';
 import type { SoakResult, SoakSample, SoakSettings } from './results.js';
 
@@ -95,43 +94,12 @@ const OPEN_CONCURRENCY = 50;
 const PROBE = new URL('./eld-probe.mjs', import.meta.url).href;
 
 
-const processAlive = (pid: number | undefined) => pid === undefined || rssBytes(pid) !== undefined;
-
 async function healthy(url: string): Promise<boolean> {
   try {
     return (await fetch(`${url}/healthz`)).status === 200;
   } catch {
     return false;
   }
-}
-
-/** What /proc says at a sample, to difference with the next. */
-interface ProcPoint {
-  at: number;
-  server: CpuSample | undefined;
-  cores: CoreTimes[];
-  /** /proc/pressure/cpu "some" total, µs (undefined without PSI). */
-  cpuPressureUs: number | undefined;
-  /** The server's main thread's run-queue wait so far, µs. */
-  serverRunQueueUs: number | undefined;
-}
-
-function cpuPressureUs(): number | undefined {
-  try {
-    const m = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A µs counter's growth between two points as a share of the window, percent. */
-function share(from: number | undefined, to: number | undefined, seconds: number): number | undefined {
-  return from === undefined || to === undefined ? undefined : (to - from) / 1e4 / seconds;
-}
-
-function procPoint(pid: number | undefined): ProcPoint {
-  return { at: performance.now(), server: pid === undefined ? undefined : cpuSample(pid), cores: coreTimes(), cpuPressureUs: cpuPressureUs(), serverRunQueueUs: pid === undefined ? undefined : runQueueWaitUs(pid) };
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
@@ -228,29 +196,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       await sleep(Math.max(0, runStart + t * 1000 - performance.now()), undefined, { signal: options.signal });
       const { ackLatency, cpuUs, runQueueUs, rssBytes: loadRssBytes, ...counts } = (await load.request({ type: 'sample' }, 'sample', 30_000)).window;
       const now = procPoint(pid);
-      const seconds = (now.at - prev.at) / 1000;
-      const cpu = cpuDelta(prev.server, now.server);
+      const machine = machineWindow(prev, now);
+      const seconds = machine.windowSeconds;
       const eldWindow = eld?.window();
       const sample: SoakSample = {
         t,
-        windowSeconds: seconds,
-        serverUp: processAlive(pid),
-        serverRssBytes: pid === undefined ? undefined : rssBytes(pid),
+        ...machine,
         serverHeapUsedBytes: eldWindow?.heapUsedBytes,
         serverExternalBytes: eldWindow?.externalBytes,
-        pgPssBytes: pid === undefined ? undefined : descendantsPssBytes(pid),
-        serverCpuPercent: cpu && cpu.selfUs / 1e4 / seconds,
-        pgCpuPercent: cpu && cpu.childrenUs / 1e4 / seconds,
         eld: eldWindow?.delay,
         ackLatency,
         acksPerSecond: counts.acks / seconds,
         ...counts,
-        serverRunQueuePercent: share(prev.serverRunQueueUs, now.serverRunQueueUs, seconds),
         loadRunQueuePercent: runQueueUs === undefined ? undefined : runQueueUs / 1e4 / seconds,
         loadCpuPercent: cpuUs / 1e4 / seconds,
         loadRssBytes,
-        ...corePercents(prev.cores, now.cores),
-        cpuPressurePercent: share(prev.cpuPressureUs, now.cpuPressureUs, seconds),
       };
       prev = now;
       samples.push(sample);
@@ -318,16 +278,4 @@ function priorityText(nice: number, serverPid: number | undefined): string {
 
 function failedHistory(rooms: number, why: string): HistoryCheck {
   return { rooms, stored: 0, acked: 0, storedOnce: 0, lost: 0, doubled: 0, mismatched: 0, refusedStored: 0, unansweredStored: 0, foreign: 0, roomsWithSeqGaps: 0, examples: [`history check failed: ${why}`], ms: 0 };
-}
-
-function corePercents(from: CoreTimes[], to: CoreTimes[]): { coreBusyPercent: number[]; coreStealPercent: number[] } {
-  const busy: number[] = [];
-  const steal: number[] = [];
-  to.forEach((c, i) => {
-    const f = from[i];
-    const total = f ? c.totalUs - f.totalUs : 0;
-    busy.push(f && total > 0 ? ((c.busyUs - f.busyUs) / total) * 100 : 0);
-    steal.push(f && total > 0 ? ((c.stealUs - f.stealUs) / total) * 100 : 0);
-  });
-  return { coreBusyPercent: busy, coreStealPercent: steal };
 }

@@ -13,50 +13,8 @@
 import WebSocket from 'ws';
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { reconnectDelay } from '../../web-components/connection/backoff.js';
-import type { StreamCheck, Workload } from './messages.js';
-
-/** Everything the connections of a load process count together; load.ts reads and resets the window parts. */
-export interface Tally {
-  sends: number;
-  acks: number;
-  /** Ack latencies of the current window, ms (load.ts takes them at each sample). */
-  latenciesMs: number[];
-  /** `error` frames by what failed and their code: "send unavailable", "join not_found". */
-  errors: Record<string, number>;
-  reconnects: number;
-  /** Sends and joins tried again after `unavailable` or `rate_limited`. */
-  retries: number;
-  joins: number;
-  leaves: number;
-  delivered: number;
-  closedByServer: Record<string, number>;
-  stream: StreamCheck;
-  /** Every acknowledged send, per room: cid -> the seq and id of its ack. */
-  acked: Map<string, Map<string, { seq: number; id: number }>>;
-  /** Sends given up after an error that is not retried (the server said it stored nothing). */
-  refused: Set<string>;
-  /** Sends still unanswered when their connection closed (the server closed it, or a reconnection gave up waiting). */
-  unanswered: Set<string>;
-}
-
-export function newTally(): Tally {
-  return {
-    sends: 0,
-    acks: 0,
-    latenciesMs: [],
-    errors: {},
-    reconnects: 0,
-    retries: 0,
-    joins: 0,
-    leaves: 0,
-    delivered: 0,
-    closedByServer: {},
-    stream: { gaps: 0, repeats: 0, unexpected: 0, truncatedRejoins: 0 },
-    acked: new Map(),
-    refused: new Set(),
-    unanswered: new Set(),
-  };
-}
+import type { Workload } from './messages.js';
+import type { Tally } from './tally.js';
 
 type Frame = Record<string, unknown>;
 

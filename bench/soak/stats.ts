@@ -1,5 +1,4 @@
-/** The few statistics the soak needs: percentiles, medians and a least-squares line; and a thread's run-queue wait. */
-import { readFileSync } from 'node:fs';
+/** The few statistics the soak needs: percentiles, medians, a correlation and a least-squares line. */
 import type { LatencyFigures } from './messages.js';
 
 /** Nearest-rank percentile of values sorted ascending. */
@@ -31,6 +30,22 @@ export interface LineFit {
   t: number;
 }
 
+export function correlation(xs: Array<number | undefined>, ys: Array<number | undefined>): number | undefined {
+  const pts = xs.map((x, i) => [x, ys[i]] as const).filter((p): p is readonly [number, number] => p[0] !== undefined && p[1] !== undefined);
+  if (pts.length < 3) return undefined;
+  const mx = pts.reduce((a, [x]) => a + x, 0) / pts.length;
+  const my = pts.reduce((a, [, y]) => a + y, 0) / pts.length;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (const [x, y] of pts) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+    syy += (y - my) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : undefined;
+}
+
 /** Ordinary least squares through (x, y); undefined with fewer than 3 points or no spread in x. */
 export function linearFit(points: Array<[x: number, y: number]>): LineFit | undefined {
   const n = points.length;
@@ -51,16 +66,3 @@ export function linearFit(points: Array<[x: number, y: number]>): LineFit | unde
   return { slope, intercept, slopeStdErr, t: slopeStdErr > 0 ? slope / slopeStdErr : slope === 0 ? 0 : Infinity * Math.sign(slope) };
 }
 
-/**
- * How long, in all, the main thread of a process (`self` or a pid) has waited on a run queue
- * while ready to run, µs: the second field of /proc/<pid>/schedstat. An event loop that is
- * late while its thread waits here was starved of CPU by other processes, not busy itself.
- */
-export function runQueueWaitUs(pid: number | 'self'): number | undefined {
-  try {
-    const wait = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
-    return Number.isFinite(wait) ? wait / 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
