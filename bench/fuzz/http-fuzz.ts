@@ -28,6 +28,8 @@ export interface HttpFuzzOptions {
   findings: Findings;
   /** Asked before a case starts: false stops the run (the server is gone). */
   keepGoing?: () => boolean;
+  /** Told after each case. */
+  onCase?: () => void;
 }
 
 export type CaseEnd = 'answered' | 'closed' | 'idleClosed' | 'hang' | 'noConnection';
@@ -71,6 +73,7 @@ export async function runHttpFuzz(o: HttpFuzzOptions): Promise<HttpFuzzSummary> 
       const c = httpCase(o.seed, next++, o.target);
       const outcome = await runCase(o, c);
       record(o, summary, c, outcome);
+      o.onCase?.();
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency, o.cases) }, worker));

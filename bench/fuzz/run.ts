@@ -35,6 +35,8 @@ export interface FuzzOptions {
   rssGrowthLimitBytes?: number;
   /** The server's frame limit (WS_MAX_FRAME_BYTES; the default 64 KiB unless said). */
   maxFrameBytes?: number;
+  /** How often to log progress (with `log`). */
+  progressEveryMs?: number;
   log?: (line: string) => void;
 }
 
@@ -72,17 +74,28 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const { hostname, port, host } = new URL(url);
     const alive = () => !server?.exit;
     log(`fuzzing: ${o.http} HTTP requests, ${o.ws} WebSocket frames, seed ${o.seed}`);
+    const done = { http: 0, ws: 0 };
+    const progress = setInterval(() => {
+      const mem = rss?.last !== undefined ? `, server RSS ${mib(rss.last)}` : '';
+      log(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${done.http}/${o.http} HTTP, ${done.ws}/${o.ws} frames${mem}, findings ${findings.total}`);
+    }, o.progressEveryMs ?? 30_000);
+    progress.unref();
     const [http, ws] = await Promise.all([
       o.http > 0
         ? runHttpFuzz({
             host: hostname, port: Number(port), seed: o.seed, cases: o.http, first: o.httpFirst, concurrency: o.concurrency ?? 1000, findings, keepGoing: alive,
+            onCase: () => done.http++,
             target: { host, cookie: httpUser.cookie, rooms: ['fz-0', 'fz-1', 'fz-2', 'fz-3', 'fz-4', ...FUZZ_ROOMS.slice(0, 2)], users: [httpUser.name, ...wsUsers.map((u) => u.name)] },
           })
         : undefined,
       o.ws > 0
-        ? runWsFuzz({ url, cookies: wsUsers.map((u) => u.cookie), sockets: o.sockets ?? 64, frames: o.ws, first: o.wsFirst, seed: o.seed, maxFrameBytes: o.maxFrameBytes ?? 64 * 1024, findings, keepGoing: alive })
+        ? runWsFuzz({
+            url, cookies: wsUsers.map((u) => u.cookie), sockets: o.sockets ?? 64, frames: o.ws, first: o.wsFirst, seed: o.seed,
+            maxFrameBytes: o.maxFrameBytes ?? 64 * 1024, findings, keepGoing: alive, onFrame: () => done.ws++,
+          })
         : undefined,
     ]);
+    clearInterval(progress);
     rss?.stop();
     const healthAfter = await fetch(`${url}/healthz`).then((r) => r.status, (err: Error) => err.message);
     if (healthAfter !== 200) findings.add('server', 'not answering after the run', `GET /healthz: ${healthAfter}`, '', `--seed ${o.seed}`);

@@ -29,6 +29,8 @@ export interface WsFuzzOptions {
   maxFrameBytes: number;
   findings: Findings;
   keepGoing?: () => boolean;
+  /** Told after each frame. */
+  onFrame?: () => void;
   /** How long a reply may take (a send waits for a commit; a join under load waits for the store's pool). */
   replyTimeoutMs?: number;
 }
@@ -85,6 +87,7 @@ export async function runWsFuzz(o: WsFuzzOptions): Promise<WsFuzzSummary> {
       s.kinds[frame.notes[0]!] = (s.kinds[frame.notes[0]!] ?? 0) + 1;
       const reopen = await exchange(o, s, sock, frame, `s${w}-${++sentinels}`);
       if (reopen) sock.close();
+      o.onFrame?.();
     }
     sock?.close();
   };
@@ -302,10 +305,26 @@ const isMessage = (m: unknown) => {
   return typeof m === 'object' && m !== null && typeof x.room === 'string' && isInt(x.id) && isInt(x.seq) && isInt(x.at) && isMember(x.user) && typeof x.body === 'string' && typeof x.cid === 'string';
 };
 
+/**
+ * A string with a lone surrogate: @msgpack/msgpack reads the CESU-8 bytes of one (ED A0 80,
+ * not UTF-8) back into it, so one in a decoded frame means the wire held no UTF-8 there.
+ */
+function loneSurrogateAt(value: unknown, path = '$'): string | undefined {
+  if (typeof value === 'string') return /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value) ? path : undefined;
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const at = loneSurrogateAt(v, `${path}.${k}`);
+    if (at) return at;
+  }
+  return undefined;
+}
+
 /** What is wrong with a frame from the server by the contract, or undefined. */
 export function checkServerFrame(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) return 'not a map';
   const f = value as Frame;
+  const notUtf8 = loneSurrogateAt(f);
+  if (notUtf8) return `a string that is not UTF-8 (a lone surrogate) at ${notUtf8} of a ${String(f.t)} frame`;
   if (f.ref !== undefined && typeof f.ref !== 'string' && !Number.isSafeInteger(f.ref)) return `ref ${JSON.stringify(f.ref)}`;
   const str = (k: string) => typeof f[k] === 'string';
   switch (f.t) {

@@ -160,6 +160,17 @@ describe('codec', () => {
     expect(kinds.find((k) => k.path === '$.at')?.kind).toBe('int');
   });
 
+  it('writes a string with a lone surrogate as UTF-8, U+FFFD in its place, never CESU-8 bytes', () => {
+    // Found by the fuzzer: a JSON "\ud800" in a posted body reached every socket in the room as
+    // bytes ED A0 80, which no strict MessagePack reader takes (@msgpack/msgpack gives the
+    // surrogate back; the server's own decoder refuses them).
+    const bytes = encodeFrame({ t: 'msg', room: 'r', id: 1, seq: 1, at: NOW, user: alice, body: 'a\ud800b\udc00', cid: '\ud83d' });
+    expect(plainDecode(bytes)).toMatchObject({ body: 'a\ufffdb\ufffd', cid: '\ufffd' });
+    expect(decodeFrame(bytes)).toMatchObject({ body: 'a\ufffdb\ufffd', cid: '\ufffd' });
+    // A whole pair stays as it is.
+    expect(plainDecode(encodeFrame({ body: '\ud83d\ude00' }))).toEqual({ body: '\u{1F600}' });
+  });
+
   it('safe integers beyond 32 bits and fractions keep their value through a plain decoder', () => {
     const value = { a: NOW, b: Number.MAX_SAFE_INTEGER, c: -Number.MAX_SAFE_INTEGER, d: 0.5, e: -1.25 };
     expect(plainDecode(encodeFrame(value))).toEqual(value);
