@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedDb } from '../server/store/embedded-db.js';
 import { initOrm, migrate } from '../server/store/orm.js';
-import { inTransaction, withPgClient, writerPool } from '../server/store/pg-client.js';
+import { writerPool } from '../server/store/writer-pool.js';
 import { GroupCommitWriter } from '../server/store/group-commit.js';
 import type { Member } from '../server/protocol/frames.js';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -40,19 +40,18 @@ interface Setup {
 }
 
 async function seed(orm: MikroORM, tag: string): Promise<Setup> {
-  return withPgClient(orm, async (db) => {
-    const users = await db.query<{ id: number; name: string }>(
-      `INSERT INTO users (name, password_hash, created_at)
-       SELECT 'b' || $1 || '_' || i, 'x', now() FROM generate_series(1, $2) AS i RETURNING id, name`,
-      [tag, SENDERS],
-    );
-    const rooms = await db.query<{ id: number; name: string }>(
-      `INSERT INTO rooms (name, kind, last_seq, created_at)
-       SELECT 'bench-' || $1 || '-' || i, 'public', 0, now() FROM generate_series(1, $2) AS i RETURNING id, name`,
-      [tag, ROOMS],
-    );
-    return { users: users.rows, rooms: rooms.rows };
-  });
+  const em = orm.em.fork();
+  const users = await em.execute<Member[]>(
+    `INSERT INTO users (name, password_hash, created_at)
+     SELECT 'b' || ? || '_' || i, 'x', now() FROM generate_series(1, ?) AS i RETURNING id, name`,
+    [tag, SENDERS],
+  );
+  const rooms = await em.execute<Array<{ id: number; name: string }>>(
+    `INSERT INTO rooms (name, kind, last_seq, created_at)
+     SELECT 'bench-' || ? || '-' || i, 'public', 0, now() FROM generate_series(1, ?) AS i RETURNING id, name`,
+    [tag, ROOMS],
+  );
+  return { users, rooms };
 }
 
 /** Runs SENDERS closed loops for SECONDS; returns messages committed. */
@@ -102,15 +101,15 @@ async function groupCommit(_orm: MikroORM, s: Setup, databaseUrl: string) {
   return { ...r, batches: writer.committed.batches };
 }
 
-/** The straightforward design: every message is its own transaction. */
+/** The straightforward design: every message is its own transaction (MikroORM's, on its pool). */
 async function perMessage(orm: MikroORM, s: Setup) {
   const r = await closedLoops(async (sender, n) => {
     const room = s.rooms[sender % s.rooms.length]!;
-    await inTransaction(orm, async (db) => {
-      const locked = await db.query<{ last_seq: number }>('SELECT last_seq FROM rooms WHERE id = $1 FOR UPDATE', [room.id]);
-      const seq = locked.rows[0]!.last_seq + 1;
-      await db.query('UPDATE rooms SET last_seq = $2, last_at = now() WHERE id = $1', [room.id, seq]);
-      await db.query('INSERT INTO messages (room_id, seq, user_id, body, cid, created_at) VALUES ($1, $2, $3, $4, $5, now())', [
+    await orm.em.fork().transactional(async (em) => {
+      const locked = await em.execute<Array<{ last_seq: number }>>('SELECT last_seq FROM rooms WHERE id = ? FOR UPDATE', [room.id]);
+      const seq = locked[0]!.last_seq + 1;
+      await em.execute('UPDATE rooms SET last_seq = ?, last_at = now() WHERE id = ?', [seq, room.id]);
+      await em.execute('INSERT INTO messages (room_id, seq, user_id, body, cid, created_at) VALUES (?, ?, ?, ?, ?, now())', [
         room.id,
         seq,
         s.users[sender]!.id,

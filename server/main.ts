@@ -22,7 +22,7 @@ import { RoomStore } from './store/room-store.js';
 import { UserStore } from './store/user-store.js';
 import { MessageStore } from './store/message-store.js';
 import { GroupCommitWriter } from './store/group-commit.js';
-import { writerPool } from './store/pg-client.js';
+import { writerPool } from './store/writer-pool.js';
 import { LocalBroker } from './broker/local-broker.js';
 import { RoomFeed } from './chat/room-feed.js';
 import { PresenceTracker } from './presence/presence-tracker.js';

@@ -6,7 +6,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedDb } from '../server/store/embedded-db.js';
 import { startTestDb, type TestDb } from './harness.js';
-import { withPgClient, writerPool } from '../server/store/pg-client.js';
+import { writerPool, type WriterPool } from '../server/store/writer-pool.js';
 import { GroupCommitWriter, MessageRefused, RoomGone, type Send } from '../server/store/group-commit.js';
 import type { ChatMessage, Member } from '../server/protocol/frames.js';
 
@@ -15,22 +15,27 @@ let db: EmbeddedDb;
 let orm: MikroORM;
 let users: Member[];
 let rooms: Array<{ id: number; name: string }>;
+/** The writer's connections, as the server makes them. */
+let pool: WriterPool;
 
 beforeAll(async () => {
   testDb = await startTestDb();
   ({ db, orm } = testDb);
-  await withPgClient(orm, async (c) => {
-    users = (await c.query<Member>(`INSERT INTO users (name, password_hash, created_at) SELECT 'w' || i, 'x', now() FROM generate_series(1, 3) i RETURNING id, name`)).rows;
-    rooms = (await c.query<{ id: number; name: string }>(`INSERT INTO rooms (name, kind, last_seq, created_at) SELECT 'wr' || i, 'public', 0, now() FROM generate_series(1, 3) i RETURNING id, name`)).rows;
-  });
+  pool = writerPool(db.url);
+  const em = orm.em.fork();
+  users = await em.execute<Member[]>(`INSERT INTO users (name, password_hash, created_at) SELECT 'w' || i, 'x', now() FROM generate_series(1, 3) i RETURNING id, name`);
+  rooms = await em.execute<Array<{ id: number; name: string }>>(`INSERT INTO rooms (name, kind, last_seq, created_at) SELECT 'wr' || i, 'public', 0, now() FROM generate_series(1, 3) i RETURNING id, name`);
 });
 
-afterAll(() => testDb?.cleanup());
+afterAll(async () => {
+  await pool?.close();
+  await testDb?.cleanup();
+});
 
 function writer(published: ChatMessage[][], answeredBeforePublish: string[] = [], lingerMs = 0) {
   const answered = new Set<string>();
   const w = new GroupCommitWriter({
-    run: (fn) => withPgClient(orm, fn),
+    run: pool.run,
     onCommitted: (messages) => {
       for (const m of messages) if (answered.has(m.cid)) answeredBeforePublish.push(m.cid);
       published.push(messages);
@@ -97,8 +102,8 @@ describe('GroupCommitWriter', () => {
     expect(outcomes[1]).toMatchObject({ status: 'rejected' });
     expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(MessageRefused);
     expect(outcomes[2]).toMatchObject({ status: 'fulfilled' });
-    const stored = await withPgClient(orm, (c) => c.query<{ cid: string }>(`SELECT cid FROM messages WHERE cid IN ('good-1', 'bad', 'good-2') ORDER BY cid`));
-    expect(stored.rows.map((r) => r.cid)).toEqual(['good-1', 'good-2']);
+    const stored = await orm.em.fork().execute<Array<{ cid: string }>>(`SELECT cid FROM messages WHERE cid IN ('good-1', 'bad', 'good-2') ORDER BY cid`);
+    expect(stored.map((r) => r.cid)).toEqual(['good-1', 'good-2']);
   });
 
   it('rejects a send to a room that does not exist with RoomGone and stores the rest', async () => {
@@ -115,7 +120,7 @@ describe('GroupCommitWriter', () => {
     const w = new GroupCommitWriter({
       // The statement runs for real; then the "connection" dies before the answer arrives.
       run: (fn) =>
-        withPgClient(orm, async (c) => {
+        pool.run(async (c) => {
           const result = await fn(c);
           if (++calls === 2) {
             throw Object.assign(new Error('Connection terminated unexpectedly'), { code: undefined });
@@ -199,7 +204,7 @@ describe('writerPool (the group commit connections)', () => {
     try {
       const held = pool.run(async (c) => {
         const { rows } = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-        await withPgClient(orm, (o) => o.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]));
+        await orm.em.fork().execute('SELECT pg_terminate_backend(?)', [rows[0]!.pid]);
         // The FATAL arrives while no statement runs: without a listener it would be thrown.
         await new Promise((r) => setTimeout(r, 300));
         await c.query('SELECT 1');
@@ -218,8 +223,8 @@ describe('writerPool (the group commit connections)', () => {
       const mode = await pool.run((c) => c.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode'));
       expect(mode.rows[0]!.plan_cache_mode).toBe('force_generic_plan');
       // The ORM's connections keep PostgreSQL's default.
-      const ormMode = await withPgClient(orm, (c) => c.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode'));
-      expect(ormMode.rows[0]!.plan_cache_mode).toBe('auto');
+      const ormMode = await orm.em.fork().execute<Array<{ plan_cache_mode: string }>>('SHOW plan_cache_mode');
+      expect(ormMode[0]!.plan_cache_mode).toBe('auto');
 
       const pid = async () => (await pool.run((c) => c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))).rows[0]!.pid;
       const before = await pid();

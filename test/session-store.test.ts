@@ -8,9 +8,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDb, type TestDb } from './harness.js';
 import { ManualClock } from './manual-clock.js';
-import { withPgClient } from '../server/store/pg-client.js';
 import { SessionStore } from '../server/auth/session-store.js';
-import { User } from '../server/store/entities.js';
+import { Session, User } from '../server/store/entities.js';
 
 let testDb: TestDb;
 let orm: MikroORM;
@@ -30,7 +29,7 @@ async function newSession(store: SessionStore, name: string) {
 }
 
 /** What another process's logout does: the row goes, this process's cache is not told. */
-const deleteElsewhere = (id: string) => withPgClient(orm, (c) => c.query('DELETE FROM sessions WHERE id = $1', [id]));
+const deleteElsewhere = (id: string) => orm.em.fork().nativeDelete(Session, { id });
 
 describe('SessionStore cache', () => {
   it('keeps a session in use read ahead, however far apart its requests come', async () => {

@@ -13,7 +13,8 @@
  * batch simply tries again, so the writer recovers when PostgreSQL does.
  */
 import type { ChatMessage, Member } from '../protocol/frames.js';
-import { pgTimeMs, type SqlClient } from './pg-client.js';
+import { pgTimeMs } from './pg-time.js';
+import type { SqlClient } from './writer-pool.js';
 
 export interface Send {
   roomId: number;

@@ -1,14 +1,14 @@
 /**
  * MikroORM set-up and migrations. One initOrm() that the server, `npm run migrate` and the
- * tests share. Migrations run under a PostgreSQL advisory lock so processes starting
- * together apply them once.
+ * tests share. Migrations run in one transaction that first takes a PostgreSQL advisory
+ * lock, so processes starting together apply them once.
  */
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { fileURLToPath } from 'node:url';
 import { entities } from './entities.js';
 import { migrationsList } from '../../migrations/index.js';
-import { ACQUIRE_TIMEOUT_MS, CONNECTION_LIMITS, withPgClient } from './pg-client.js';
+import { ACQUIRE_TIMEOUT_MS, CONNECTION_LIMITS } from './db-deadlines.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -49,16 +49,16 @@ export function initOrm(clientUrl: string, extra: Partial<Options> = {}): Promis
   return MikroORM.init(ormOptions(clientUrl, extra));
 }
 
-/** Applies pending migrations; returns the names applied. */
-export async function migrate(orm: MikroORM): Promise<string[]> {
-  // Advisory locks belong to a session, so take and release it on one pooled connection.
-  return withPgClient(orm, async (client) => {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    try {
-      const applied = await orm.getMigrator().up();
-      return applied.map((m) => m.name);
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
-    }
+/**
+ * Applies pending migrations; returns the names applied. The lock is the transaction's own
+ * (pg_advisory_xact_lock), and the migrations run inside that transaction: a second process
+ * waits at the lock until the first has committed, then finds nothing pending. Commit or
+ * rollback releases it, also when the connection dies, so there is no unlock to forget.
+ */
+export function migrate(orm: MikroORM): Promise<string[]> {
+  return orm.em.fork().transactional(async (em) => {
+    await em.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
+    const applied = await orm.getMigrator().up({ transaction: em.getTransactionContext() });
+    return applied.map((m) => m.name);
   });
 }

@@ -6,7 +6,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Room, RoomMember, User } from './entities.js';
-import { inTransaction, pgTimeMs, withPgClient } from './pg-client.js';
+import { pgTimeMs } from './pg-time.js';
 import type { Member } from '../protocol/frames.js';
 
 export interface RoomView {
@@ -100,35 +100,38 @@ export class RoomStore {
     return this.remember({ id: room.id, name: room.name, kind: room.kind, members });
   }
 
-  /** The public room of that name, created if missing; null for a missing name in the direct namespace. */
+  /**
+   * The public room of that name, created if missing; null for a missing name in the direct
+   * namespace. Joins racing to create the same room all get the one row (the upsert keeps
+   * the first and reads it back).
+   */
   async refOrCreatePublic(name: string): Promise<RoomRef | null> {
     const known = await this.ref(name);
     if (known || name.startsWith(DIRECT_PREFIX)) return known;
-    await withPgClient(this.orm, (db) =>
-      db.query(
-        `INSERT INTO rooms (name, kind, last_seq, created_at) VALUES ($1, 'public', 0, now()) ON CONFLICT (name) DO NOTHING`,
-        [name],
-      ),
-    );
-    return this.ref(name);
+    const room = await this.orm.em
+      .fork()
+      .upsert(Room, { name, kind: 'public', lastSeq: 0, createdAt: new Date() }, { onConflictFields: ['name'], onConflictAction: 'ignore' });
+    // Outside the direct namespace every room is public: no members to read.
+    return this.remember({ id: room.id, name: room.name, kind: room.kind });
   }
 
-  /** The direct room of two users, created on first use. */
+  /** The direct room of two users, created on first use, with its members in the same transaction. */
   async openDirect(a: Member, b: Member): Promise<{ ref: RoomRef; created: boolean }> {
     const name = directRoomName(a.id, b.id);
     const known = await this.ref(name);
     if (known) return { ref: known, created: false };
-    const created = await inTransaction(this.orm, async (db) => {
-      const ins = await db.query<{ id: number }>(
-        `INSERT INTO rooms (name, kind, last_seq, created_at) VALUES ($1, 'direct', 0, now())
-         ON CONFLICT (name) DO NOTHING RETURNING id`,
-        [name],
-      );
-      const id = ins.rows[0]?.id;
-      if (id !== undefined) {
-        await db.query('INSERT INTO room_members (room_id, user_id) SELECT $1, unnest($2::int[])', [id, [...new Set([a.id, b.id])]]);
-      }
-      return id !== undefined;
+    const created = await this.orm.em.fork().transactional(async (em) => {
+      // insert … on conflict do nothing: whoever loses the race inserts no row and no members.
+      const inserted = await em
+        .createQueryBuilder(Room)
+        .insert({ name, kind: 'direct', lastSeq: 0, createdAt: new Date() })
+        .onConflict('name')
+        .ignore()
+        .execute('run');
+      if (inserted.affectedRows === 0) return false;
+      const members = [...new Set([a.id, b.id])].map((user) => ({ room: inserted.insertId as number, user }));
+      await em.insertMany(RoomMember, members);
+      return true;
     });
     const ref = await this.ref(name);
     if (!ref) throw new Error(`direct room ${name} vanished after creation`);
@@ -151,18 +154,18 @@ export class RoomStore {
    * cursor means the same on any database collation. `next` is the cursor of the next page.
    */
   async listFor(userId: number, page: { after?: string; limit: number }): Promise<{ rooms: RoomView[]; next: string | null }> {
-    const { rows } = await withPgClient(this.orm, (db) =>
-      db.query<ListedRoom>(
-        `SELECT r.name, r.kind, r.topic, r.last_seq, r.last_at, o.id AS with_id, o.name AS with_name
-           FROM rooms r
-           LEFT JOIN room_members mine ON mine.room_id = r.id AND mine.user_id = $1
-           LEFT JOIN room_members other ON other.room_id = r.id AND other.user_id <> $1 AND r.kind = 'direct'
-           LEFT JOIN users o ON o.id = other.user_id
-          WHERE (r.kind = 'public' OR mine.user_id IS NOT NULL) AND r.name COLLATE "C" > $2
-          ORDER BY r.name COLLATE "C"
-          LIMIT $3`,
-        [userId, page.after ?? '', page.limit + 1],
-      ),
+    // SQL rather than a QueryBuilder: two joins of room_members with their own conditions and
+    // the COLLATE "C" order read plainer as written than as raw() fragments in a builder.
+    const rows = await this.orm.em.fork().execute<ListedRoom[]>(
+      `SELECT r.name, r.kind, r.topic, r.last_seq, r.last_at, o.id AS with_id, o.name AS with_name
+         FROM rooms r
+         LEFT JOIN room_members mine ON mine.room_id = r.id AND mine.user_id = ?
+         LEFT JOIN room_members other ON other.room_id = r.id AND other.user_id <> ? AND r.kind = 'direct'
+         LEFT JOIN users o ON o.id = other.user_id
+        WHERE (r.kind = 'public' OR mine.user_id IS NOT NULL) AND r.name COLLATE "C" > ?
+        ORDER BY r.name COLLATE "C"
+        LIMIT ?`,
+      [userId, userId, page.after ?? '', page.limit + 1],
     );
     const more = rows.length > page.limit;
     const rooms = rows.slice(0, page.limit).map((row) => {
