@@ -20,6 +20,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * Parley without one of these settings ignores it).
  */
 export const FUZZ_ENV: Record<string, string> = {
+  LIMIT_LOGIN_PAIR: '1000000/1',
   LIMIT_LOGIN_ADDRESS: '1000000/1',
   LIMIT_LOGIN_ACCOUNT: '1000000/1',
   LIMIT_SIGNUP_ADDRESS: '1000000/1',
