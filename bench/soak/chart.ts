@@ -1,7 +1,8 @@
 /**
  * The soak's chart, hand-written SVG: three stacked panels over time (server RSS,
  * event-loop delay, ack latency), each with the warm-up shaded and the least-squares line of
- * the drift verdict drawn over the rest, and a strip of the machine's CPU pressure under them.
+ * the drift verdict drawn over the rest, and a strip under them of how long the server's
+ * event loop, and anything on the machine, waited for a CPU.
  */
 import type { DriftFigure } from './drift.js';
 import { fixed, MB, minutes, num, signed } from './format.js';
@@ -98,12 +99,20 @@ function timePanel(p: TimePanel, times: number[], endSeconds: number, warmupSeco
       pen = 'L';
     });
     out.push(`<path d="${d.trim()}" fill="none" stroke="${s.color}" stroke-width="${s.width}" stroke-linejoin="round"><title>${esc(s.label)}</title></path>`);
+    if (p.max !== undefined) continue; // a fixed scale (percentages): rounding may pass it, nothing is hidden
     s.values.forEach((v, k) => {
       if (v === undefined || v <= yTop) return;
       const x = xOf(times[k]!);
-      out.push(`<path d="M${x - 4},${top + 6} L${x + 4},${top + 6} L${x},${top} Z" fill="${s.color}"><title>${esc(`${s.label} at ${minutes(times[k]!)}: ${num(v, 1)} ${p.unit}`)}</title></path>`);
-      out.push(`<text x="${x + 6}" y="${top + 9}" font-size="10" fill="${s.color}">${esc(num(v, v < 100 ? 1 : 0))}</text>`);
+      out.push(`<path d="M${x - 3},${top + 5} L${x + 3},${top + 5} L${x},${top} Z" fill="${s.color}"><title>${esc(`${s.label} at ${minutes(times[k]!)}: ${num(v, 1)} ${p.unit}`)}</title></path>`);
     });
+  }
+  // One note for the windows above the axis rather than a label each (they crowd).
+  const above = p.max === undefined ? p.series.flatMap((s) => s.values.filter((v): v is number => v !== undefined && v > yTop).map((v) => [s.label, v] as const)) : [];
+  if (above.length) {
+    const highest = Math.max(...above.map(([, v]) => v));
+    const text = `▲ ${above.length} window${above.length === 1 ? '' : 's'} above ${num(yTop)} ${p.unit} (highest ${num(highest)} ${p.unit})`;
+    out.push(`<rect x="${LEFT + 70}" y="${top + 2}" width="${text.length * 6 + 8}" height="16" fill="#ffffff" fill-opacity="0.85"/>`);
+    out.push(`<text x="${LEFT + 74}" y="${top + 14}" font-size="11" fill="#334155">${esc(text)}</text>`);
   }
   if (f?.slopePerMinute !== undefined) {
     const fitted = fittedEnds(times, p.series[0]!.values, warmupSeconds, f.slopePerMinute);
@@ -136,7 +145,7 @@ function fittedEnds(times: number[], values: Array<number | undefined>, warmupSe
 
 /**
  * Three panels, one per judged figure, and under them a thin strip of what else the
- * machine was doing (CPU pressure), which explains most latency spikes on a shared VM.
+ * machine was doing (time spent waiting for a CPU), which explains latency spikes on a shared VM.
  */
 export function svgChart(r: SoakResult): string {
   const times = r.samples.map((s) => s.t);
@@ -184,10 +193,13 @@ export function svgChart(r: SoakResult): string {
     {
       y: 10 + 3 * panelH,
       height: stripH,
-      title: 'Machine: time some task waited for a CPU (PSI)',
+      title: 'Waiting for a CPU, share of each window',
       unit: '%',
       max: 100,
-      series: [{ label: 'CPU pressure', color: '#64748b', width: 1.5, values: r.samples.map((s) => s.cpuPressurePercent ?? undefined) }],
+      series: [
+        { label: 'server event loop', color: '#334155', width: 1.5, values: r.samples.map((s) => s.serverRunQueuePercent ?? undefined) },
+        { label: 'any task (PSI)', color: '#cbd5e1', width: 1.5, values: r.samples.map((s) => s.cpuPressurePercent ?? undefined) },
+      ],
     },
   ];
   const caption =
