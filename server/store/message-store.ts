@@ -2,12 +2,12 @@
  * Reading message history. Writing goes through the group-commit writer only.
  *
  * The two reads are SQL run by MikroORM (em.execute), not a QueryBuilder or em.find: they
- * are on every join and every history page, and building them cost more than running them.
- * Measured per call against 5,000 messages (Node CPU per call, median wall time; an embedded
- * PostgreSQL on the same 2 cores): newest 50 on join 1.8 ms / 2.4 ms as SQL, 4.2 ms / 6.6 ms
- * as findOne + QueryBuilder, 6.6 ms / 9.7 ms as em.find with the user populated (which also
- * drops messages of a missing user); a page of 100 1.0 ms / 1.5 ms as SQL, 2.6 ms / 4.1 ms
- * as QueryBuilder. The rows are the same either way.
+ * are on every join and every history page, and a builder more than doubles what each costs.
+ * Node CPU per call against 5,000 messages (two runs, within 10% of each other; wall-clock
+ * medians in the same ratio), as SQL / findOne + QueryBuilder / em.find populating the user:
+ * newest 50 (a join) 1.8 / 4.2-4.5 / 6.6-7.0 ms; 500 since a seq (a rejoin) 3.2 / 4.3-4.9 /
+ * 19-20 ms; a page of 100 1.0 / 2.6-2.8 / 5.4-5.5 ms. em.find also drops the messages of a
+ * missing user (its join is inner). The SQL and the rows are what they were.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ChatMessage } from '../protocol/frames.js';
