@@ -2,12 +2,13 @@
  * Reading message history. Writing goes through the group-commit writer only.
  *
  * The two reads are SQL run by MikroORM (em.execute), not a QueryBuilder or em.find: they
- * are on every join and every history page, and a builder more than doubles what each costs.
- * Node CPU per call against 5,000 messages (two runs, within 10% of each other; wall-clock
- * medians in the same ratio), as SQL / findOne + QueryBuilder / em.find populating the user:
- * newest 50 (a join) 1.8 / 4.2-4.5 / 6.6-7.0 ms; 500 since a seq (a rejoin) 3.2 / 4.3-4.9 /
- * 19-20 ms; a page of 100 1.0 / 2.6-2.8 / 5.4-5.5 ms. em.find also drops the messages of a
- * missing user (its join is inner). The SQL and the rows are what they were.
+ * are on every join and every history page, and built by MikroORM they cost 1.3 to 2.6 times
+ * the Node CPU (QueryBuilder), 3.7 to 6 times (em.find). Per call against 5,000 messages, two
+ * runs within 10% of each other, wall-clock medians in the same ratio, as SQL / findOne +
+ * QueryBuilder / em.find populating the user: newest 50 (a join) 1.8 / 4.2-4.5 / 6.6-7.0 ms;
+ * 500 since a seq (a rejoin) 3.2 / 4.3-4.9 / 19-20 ms; a page of 100 1.0 / 2.6-2.8 / 5.4-5.5 ms.
+ * em.find also drops the messages of a missing user (its join is inner). The SQL and the rows
+ * are what they were.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { ChatMessage } from '../protocol/frames.js';
