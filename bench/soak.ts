@@ -27,6 +27,8 @@ const USAGE = `npm run soak -- [options]
   --url URL          soak an already running server instead of starting one
   --pid N            with --url: the server's pid, for its RSS and CPU
   --eld-file PATH    with --url: the file the server's eld-probe.mjs writes (SOAK_ELD_FILE)
+  --heap-snapshots S,S,...  the server writes a heap snapshot at these seconds and at the end
+                     (a leak hunt: each stalls the server; summarise with bench/soak/heap-summary.ts)
   --out DIR          where results go (default bench/results)
   --render FILE      only rewrite the Markdown and SVG of an earlier run from its JSON`;
 
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
       'sample-every': { type: 'string' },
       seed: { type: 'string' },
       nice: { type: 'string' },
+      'heap-snapshots': { type: 'string' },
       url: { type: 'string' },
       pid: { type: 'string' },
       'eld-file': { type: 'string' },
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     pin: true,
     nice: values.nice === undefined ? -10 : Number(values.nice),
     signal: abort.signal,
+    heapSnapshots: values['heap-snapshots']?.split(',').map((v) => positive('heap-snapshots', v.trim(), 0)),
   });
   console.log('');
   for (const line of summaryLines(result)) console.log(line);

@@ -78,4 +78,14 @@ export interface SoakResult {
   /** The server's last warnings and errors from its log (a started server only). */
   serverProblems: string[];
   drift: DriftReport;
+  /** Heap snapshots the server wrote (--heap-snapshots), in order. */
+  heapSnapshots: HeapSnapshot[];
+}
+
+export interface HeapSnapshot {
+  /** Seconds into the workload, or after it stopped and settled. */
+  t: number | 'end';
+  file: string;
+  /** The server's RSS right after it (the snapshot collects all garbage first). */
+  rssAfterBytes: number | undefined;
 }

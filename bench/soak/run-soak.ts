@@ -13,7 +13,7 @@
  * and joined, every send answered), and the load reads every room's history back to check
  * that each acknowledged message is stored exactly once.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, getPriority, release, setPriority, tmpdir, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,9 +24,10 @@ import { startServer, type ServerUnderTest } from '../server-process.js';
 import { driftReport } from './drift.js';
 import { EldReader } from './eld.js';
 import { machineWindow, processAlive, procPoint } from './machine.js';
+import { rssBytes } from '../proc-stats.js';
 import { sampleHeader, sampleLine } from './format.js';
 import type { FromLoad, HistoryCheck, LoadFinal, ToLoad, Workload } from './messages.js';
-import type { SoakResult, SoakSample, SoakSettings } from './results.js';
+import type { HeapSnapshot, SoakResult, SoakSample, SoakSettings } from './results.js';
 
 export interface SoakOptions {
   seconds: number;
@@ -56,6 +57,13 @@ export interface SoakOptions {
   log?: (line: string) => void;
   /** Told of each sample as it is taken. */
   onSample?: (sample: SoakSample) => void;
+  /**
+   * Seconds into the workload at which the server writes a heap snapshot (a started server
+   * only; Node's --heapsnapshot-signal), plus one after the workload has stopped and settled.
+   * Each forces a full garbage collection and stalls the server for seconds: for hunting a
+   * leak, not for figures. They go to a directory in the temp dir, named in the log and the result.
+   */
+  heapSnapshots?: number[];
   /** Aborting ends the run at once (Ctrl-C): the load and the server are stopped, nothing is reported. */
   signal?: AbortSignal;
 }
@@ -147,9 +155,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let url = options.url;
     let pid = options.pid;
     let eldFile = options.eldFile;
+    let snapshotDir: string | undefined;
+    const snapshots: HeapSnapshot[] = [];
+    const snapshot = async (t: number | 'end') => {
+      if (!snapshotDir || pid === undefined) return;
+      const file = await writeHeapSnapshot(pid, snapshotDir, snapshots.length);
+      snapshots.push({ t, file, rssAfterBytes: rssBytes(pid) });
+      log(`heap snapshot at ${t === 'end' ? 'the end' : `${t} s`}: ${file}`);
+    };
     if (!url) {
       eldFile = join(scratch, 'eld.jsonl');
-      const probeEnv = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim(), SOAK_ELD_FILE: eldFile };
+      if (options.heapSnapshots?.length) snapshotDir = mkdtempSync(join(tmpdir(), 'parley-soak-heap-'));
+      const snapshotFlags = snapshotDir ? ` --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshotDir}` : '';
+      const probeEnv = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${PROBE}${snapshotFlags}`.trim(), SOAK_ELD_FILE: eldFile };
       log(`starting Parley (${Object.entries(SOAK_SERVER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})`);
       server = await startServer('parley', pinning, { parleyEnv: { ...SOAK_SERVER_ENV, ...probeEnv } });
       url = server.url;
@@ -220,12 +238,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         log('the server process has gone: stopping the soak');
         break;
       }
+      // Due when its time falls in this window (times need not be multiples of the window).
+      if (options.heapSnapshots?.some((at) => at > t - settings.sampleSeconds && at <= t)) await snapshot(t);
       if (t >= settings.seconds) break;
     }
 
     log('stopping the workload; waiting for every connection to settle');
     const final: LoadFinal = (await load.request({ type: 'stop' }, 'stopped', 120_000)).final;
     log(`settled in ${(final.drainMs / 1000).toFixed(1)} s: ${final.open}/${final.connections} open, ${final.unanswered} sends unanswered`);
+    await snapshot('end');
     const serverUpAtEnd = processAlive(pid) && (await healthy(url));
     log('reading every room\'s history back');
     let history: HistoryCheck;
@@ -255,12 +276,29 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       history,
       serverUpAtEnd,
       serverProblems: server?.recentProblems() ?? [],
+      heapSnapshots: snapshots,
       drift: driftReport(samples, settings.seconds * settings.warmupShare),
     };
   } finally {
     await load?.stop();
     await server?.stop();
     rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Signals the server to write a heap snapshot and waits until the file is complete (its size holds for a second). */
+async function writeHeapSnapshot(pid: number, dir: string, before: number): Promise<string> {
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 300_000;
+  let last = -1;
+  for (;;) {
+    await sleep(1000);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot')).sort();
+    const file = files[before];
+    const size = file ? statSync(join(dir, file)).size : -1;
+    if (file && size > 0 && size === last) return join(dir, file);
+    if (Date.now() > deadline) throw new Error(`no heap snapshot in ${dir} after 300 s`);
+    last = size;
   }
 }
 
