@@ -71,11 +71,22 @@ export interface Refusal {
   status: 400 | 413 | 414 | 417 | 431 | 501;
   code: string;
   message: string;
+  /** The body's framing holds: uWS can read past it to the next request, so the connection stays. */
+  keepAlive?: boolean;
 }
 
 const refusal = (status: Refusal['status'], code: string, message: string): Refusal => ({ status, code, message });
 
 export const TOO_LARGE = refusal(413, 'too_large', 'request body too large');
+/**
+ * Too large by a Content-Length of at most DRAINED_MAX: uWS reads the body and drops it, and
+ * the connection goes on. Closing instead, with the body still arriving, makes the kernel
+ * answer the client's next bytes with a reset, and a reset can take the 413 with it before
+ * the client reads it (the fuzzer saw one: a 160 KB post written in five pieces).
+ */
+const TOO_LARGE_DRAINED: Refusal = { ...TOO_LARGE, keepAlive: true };
+/** The most a refused body is read (and dropped) for; beyond it the connection closes. */
+export const DRAINED_MAX = 1024 * 1024;
 export const UNREPRESENTABLE = refusal(400, 'bad_request', 'the request method or a header value is not allowed');
 const BAD_LENGTH = refusal(400, 'bad_request', 'Content-Length must be one decimal number');
 const LENGTH_AND_CODING = refusal(400, 'bad_request', 'Content-Length and Transfer-Encoding must not be sent together');
@@ -131,7 +142,8 @@ export type BodyFraming = number | 'chunked';
  * as none, and a length it cannot parse still reaches the handler (uWS closes the connection
  * right after it). So anything but one plain decimal length, or a Transfer-Encoding that is
  * exactly chunked, is refused, and the bridge closes the connection after the answer: the
- * bytes that follow cannot be trusted to start the next request. Cheap on the hot path: a small
+ * bytes that follow cannot be trusted to start the next request (a length merely too large
+ * is the exception, see TOO_LARGE_DRAINED). Cheap on the hot path: a small
  * POST costs two map lookups and one short regular expression.
  */
 export function bodyFraming(headers: HeaderList, maxBodyBytes: number): BodyFraming | Refusal {
@@ -153,7 +165,7 @@ export function bodyFraming(headers: HeaderList, maxBodyBytes: number): BodyFram
   // Repeated fields arrive joined ("5, 5"), so a list, a sign or a blank all fail here.
   if (DECIMAL_LENGTH.test(length)) {
     const n = Number(length);
-    return n > maxBodyBytes ? TOO_LARGE : n;
+    return n <= maxBodyBytes ? n : n <= DRAINED_MAX ? TOO_LARGE_DRAINED : TOO_LARGE;
   }
   return DIGITS.test(length) ? TOO_LARGE : BAD_LENGTH;
 }

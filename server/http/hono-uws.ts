@@ -62,19 +62,21 @@ interface Exchange {
 
 /**
  * Answers a request the bridge refuses itself (a 413 body, a head it cannot trust) and closes
- * the connection: what the client sends next on it would be read as a request.
+ * the connection: what the client sends next on it would be read as a request. A refusal
+ * whose body framing holds (keepAlive) leaves the connection to uWS, which drops the body.
  */
 function refuse(x: Exchange, refusal: Refusal, isHead = false): void {
   if (x.aborted || x.responded) return;
   x.responded = true;
   x.finished = true;
   const body = JSON.stringify({ error: { code: refusal.code, message: refusal.message } });
+  const close = !refusal.keepAlive;
   x.res.cork(() => {
     x.res.writeStatus(statusLine(refusal.status, '')).writeHeader('content-type', 'application/json');
     // HEAD: no body. This uWS closes only through endWithoutBody(0, true) (saying length 0):
     // without a length it writes a garbage one, and with one above 0 it drops the connection.
     if (isHead) x.res.endWithoutBody(0, true);
-    else x.res.end(body, true);
+    else x.res.end(body, close);
   });
 }
 
