@@ -225,9 +225,11 @@ export class SoakConnection {
     this.write({ t: 'send', room, body, cid, ref: cid });
   }
 
+  /** Leaves one room (to join another once `left` comes); never one with a send still awaiting its answer, which may be retried there. */
   private changeRoom(): void {
     if (!this.isOpen || this.reconnecting) return;
-    const rooms = this.joinedRooms();
+    const busy = new Set([...this.pending.values()].map((p) => p.room));
+    const rooms = this.joinedRooms().filter((r) => !busy.has(r));
     if (rooms.length === 0) return;
     const room = this.pick(rooms);
     this.rooms.get(room)!.phase = 'leaving';
