@@ -237,7 +237,7 @@ describe('the web client', () => {
   });
 });
 
-describe('when the server says to wait', () => {
+describe('when the server says to wait', { timeout: 90_000 }, () => {
   /** A server of its own with `env`'s limits, and a page on it; both gone after `body`. */
   async function withLimitedServer(env: Record<string, string>, body: (page: Page, limited: TestServer) => Promise<void>): Promise<void> {
     const limited = await startTestServer(env);
