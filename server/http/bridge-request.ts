@@ -143,8 +143,8 @@ export type BodyFraming = number | 'chunked';
  * right after it). So anything but one plain decimal length, or a Transfer-Encoding that is
  * exactly chunked, is refused, and the bridge closes the connection after the answer: the
  * bytes that follow cannot be trusted to start the next request (a length merely too large
- * is the exception, see TOO_LARGE_DRAINED). Cheap on the hot path: a small
- * POST costs two map lookups and one short regular expression.
+ * is the exception, see TOO_LARGE_DRAINED). Cheap on the hot path: a small POST costs two map
+ * lookups and one short regular expression.
  */
 export function bodyFraming(headers: HeaderList, maxBodyBytes: number): BodyFraming | Refusal {
   const length = headers.get('content-length');
