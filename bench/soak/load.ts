@@ -113,6 +113,7 @@ class LoadRun {
     return {
       connections: this.connections.length,
       open: this.openCount(),
+      unsettled: this.unsettled(),
       unanswered: this.connections.reduce((n, c) => n + c.unanswered, 0),
       closedUnanswered: t.unanswered.size,
       refused: t.refused.size,
@@ -125,6 +126,15 @@ class LoadRun {
       stream: { ...t.stream },
       drainMs: Date.now() - started,
     };
+  }
+
+  private unsettled(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of this.connections) {
+      const why = c.settled() ? undefined : c.unsettledReason();
+      if (why) out[why] = (out[why] ?? 0) + 1;
+    }
+    return out;
   }
 
   verify() {

@@ -79,6 +79,8 @@ export interface StreamCheck {
 export interface LoadFinal {
   connections: number;
   open: number;
+  /** Connections not open and settled when the drain ended, by the last reason seen (an opening's failure, or what it was still waiting for). */
+  unsettled: Record<string, number>;
   /** Sends still awaiting their answer when the drain ended. */
   unanswered: number;
   /** Sends whose connection closed before their answer came. */

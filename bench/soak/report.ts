@@ -41,9 +41,15 @@ export function summaryLines(r: SoakResult): string[] {
   );
   const st = r.final.stream;
   lines.push(`live streams: ${st.gaps} gaps, ${st.repeats} repeats, ${st.unexpected} unexpected, ${st.truncatedRejoins} truncated rejoins; reconnections ${num(r.final.reconnects)}`);
-  lines.push(`errors: ${countsText(r.final.errors)}; closed by the server: ${countsText(r.final.closedByServer)}; open at the end ${r.final.open}/${r.final.connections}; server up ${r.serverUpAtEnd ? 'yes' : 'NO'}`);
+  lines.push(`errors: ${countsText(r.final.errors)}; closed by the server: ${countsText(r.final.closedByServer)}; open at the end ${r.final.open}/${r.final.connections}${unsettledText(r)}; server up ${r.serverUpAtEnd ? 'yes' : 'NO'}`);
   for (const e of h.examples) lines.push(`  ${e}`);
   return lines;
+}
+
+/** Connections that had not settled when the drain ended, and why (JSON of older runs has no such field). */
+function unsettledText(r: SoakResult): string {
+  const unsettled = r.final.unsettled ?? {};
+  return Object.keys(unsettled).length ? ` (unsettled: ${countsText(unsettled)})` : '';
 }
 
 function driftLine(f: DriftFigure): string {
@@ -96,7 +102,7 @@ export function markdownReport(r: SoakResult): string {
   lines.push(
     `| sent | acked | stored once | lost | doubled | other seq | unanswered | errors (retried) | refused, stored | rooms with seq gaps | live-stream gaps / repeats | reconnections | open at the end | server up |`,
     '|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|---|',
-    `| ${num(r.final.sent)} | ${num(h.acked)} | ${num(h.storedOnce)} | ${num(h.lost)} | ${num(h.doubled)} | ${num(h.mismatched)} | ${num(r.final.unanswered + r.final.closedUnanswered)} | ${countsText(r.final.errors)} (${num(r.final.retries)}) | ${num(r.final.refused)}, ${num(h.refusedStored)} | ${h.roomsWithSeqGaps} | ${r.final.stream.gaps} / ${r.final.stream.repeats} | ${num(r.final.reconnects)} | ${r.final.open}/${r.final.connections} | ${r.serverUpAtEnd ? 'yes' : '**no**'} |`,
+    `| ${num(r.final.sent)} | ${num(h.acked)} | ${num(h.storedOnce)} | ${num(h.lost)} | ${num(h.doubled)} | ${num(h.mismatched)} | ${num(r.final.unanswered + r.final.closedUnanswered)} | ${countsText(r.final.errors)} (${num(r.final.retries)}) | ${num(r.final.refused)}, ${num(h.refusedStored)} | ${h.roomsWithSeqGaps} | ${r.final.stream.gaps} / ${r.final.stream.repeats} | ${num(r.final.reconnects)} | ${r.final.open}/${r.final.connections}${unsettledText(r)} | ${r.serverUpAtEnd ? 'yes' : '**no**'} |`,
     '',
     `History read back over HTTP (${num(h.stored)} messages in ${h.rooms} rooms, ${fixed(h.ms / 1000)} s) after the workload stopped and every connection had settled (${fixed(r.final.drainMs / 1000)} s). ` +
       `Live streams: every \`msg\` and rejoin backlog checked against the seq the connection held (${r.final.stream.unexpected} unexpected, ${r.final.stream.truncatedRejoins} truncated rejoins). ` +

@@ -89,6 +89,14 @@ export class SoakConnection {
     return true;
   }
 
+  /** Why settled() is false, in a few words. */
+  unsettledReason(): string {
+    if (!this.isOpen) return `not open: ${this.lastFailure ?? 'opening'}`;
+    if (this.reconnecting) return 'reconnecting';
+    if (this.pending.size > 0) return 'awaiting acks';
+    return 'joining or leaving';
+  }
+
   get unanswered(): number {
     return this.pending.size;
   }
