@@ -48,8 +48,12 @@ export class ParleyProcess {
     // cp -a, not fs.cp: the cluster's files must stay owned by the postgres user.
     execFileSync('cp', ['-a', `${ctx.templateDir}/.`, dataDir]);
     const parley = new ParleyProcess(name, dataDir, env, ctx.logDir);
-    const startMs = await parley.spawn();
-    return { parley, startMs };
+    try {
+      return { parley, startMs: await parley.spawn() };
+    } catch (err) {
+      await parley.stop(); // leaves no server, PostgreSQL or DATA_DIR behind
+      throw err;
+    }
   }
 
   /**
@@ -58,7 +62,13 @@ export class ParleyProcess {
    */
   static async template(logDir: string): Promise<{ dir: string; firstStartMs: number }> {
     const parley = new ParleyProcess('template', mkdtempSync(join(tmpdir(), 'parley-reliability-template-')), {}, logDir);
-    const firstStartMs = await parley.spawn();
+    let firstStartMs: number;
+    try {
+      firstStartMs = await parley.spawn();
+    } catch (err) {
+      await parley.stop();
+      throw err;
+    }
     const stop = await parley.stopServer();
     if (stop.unexpectedExits.length || stop.postgresLeft) throw new Error(`the template server did not stop cleanly (log: ${stop.logFile})`);
     // Names the process that ran its PostgreSQL, now gone; a copy starts without it.
@@ -108,12 +118,6 @@ export class ParleyProcess {
 
   rssBytes(): number | undefined {
     return rssBytes(this.pid);
-  }
-
-  /** The server process ended without being told to (a crash). */
-  crashed(): boolean {
-    const c = this.current.child;
-    return !this.ended.has(this.current) && (c.exitCode !== null || c.signalCode !== null);
   }
 
   logs(): string {
