@@ -75,7 +75,7 @@ export async function startFuzzServer(env: Record<string, string> = {}): Promise
       resolve();
     }),
   );
-  const url = await new Promise<string>((resolve, reject) => {
+  const listening = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Parley not listening after 90 s:\n${stderr}`)), 90_000);
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (pending + chunk).split('\n');
@@ -103,6 +103,14 @@ export async function startFuzzServer(env: Record<string, string> = {}): Promise
       reject(new Error(`Parley exited (${exit?.code ?? exit?.signal}) before listening:\n${stderr}`));
     });
   });
+  let url: string;
+  try {
+    url = await listening;
+  } catch (err) {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   // PostgreSQL, to be ended if Parley cannot end it itself (a crash, a SIGKILL).
   postgres = descendants(child.pid!);
   let stopping: Promise<void> | undefined;
