@@ -249,3 +249,30 @@ describe('password gate under a flood of sign-ups', () => {
     expect((await new Client(server.url).post('/api/auth/signup', { username: `flood${retry.i}`, password: PASSWORD })).status).toBe(201);
   });
 });
+
+describe('a sign-up answered at its deadline', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ REQUEST_DEADLINE_MS: '300', PASSWORD_QUEUE: '1000' });
+  });
+  afterAll(() => server?.cleanup());
+
+  it('is not created after all: a retry signs up (201), never taken (409)', async () => {
+    // Two hashes at a time: the later ones of 40 wait past 300 ms and are answered 503 first.
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => new Client(server.url).post('/api/auth/signup', { username: `late${i}`, password: PASSWORD }).then((r) => ({ i, r }))),
+    );
+    const late = answers.filter(({ r }) => r.status === 503);
+    expect(late.length).toBeGreaterThan(0);
+    expect(answers.every(({ r }) => r.status === 201 || r.status === 503)).toBe(true);
+    // Let the hashes still running after their answers finish.
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const { i } of late) {
+      let status = 503;
+      for (let attempt = 0; attempt < 5 && status === 503; attempt++) {
+        status = (await new Client(server.url).post('/api/auth/signup', { username: `late${i}`, password: PASSWORD })).status;
+      }
+      expect(status, `late${i}`).toBe(201);
+    }
+  });
+});

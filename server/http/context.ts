@@ -19,6 +19,11 @@ export interface AppVars {
   me: SessionUser;
   /** The room of a /rooms/:name route, once roomParam has checked the caller may use it. */
   room: RoomRef;
+  /**
+   * Aborted when the request's deadline answered 503 for it: a route about to do something
+   * that cannot be taken back (create an account) checks it first.
+   */
+  deadline: AbortSignal;
 }
 
 export type AppEnv = { Bindings: ClientInfo; Variables: AppVars };

@@ -8,8 +8,10 @@
  * the new messages in seq order per room (the caller publishes them), and only then are the
  * senders answered.
  *
- * If the statement fails, every sender in the batch gets StoreUnavailable: nothing of it
- * was stored, broadcast or acknowledged, and retrying with the same cid is safe. The next
+ * If the statement fails, every sender in the batch gets StoreUnavailable: nothing of it was
+ * broadcast or acknowledged, and retrying with the same cid is safe. Nothing was stored either,
+ * unless the failure was the client's own deadline on a database that stopped answering: then
+ * PostgreSQL may still commit the batch when it resumes, and the retry finds it by its cid. The next
  * batch simply tries again, so the writer recovers when PostgreSQL does.
  */
 import type { ChatMessage, Member } from '../protocol/frames.js';
@@ -30,7 +32,7 @@ export interface Committed {
   duplicate: boolean;
 }
 
-/** The store could not take the message; nothing was stored. */
+/** The store could not take the message (nothing stored, or unknown after a deadline: retry with the same cid). */
 export class StoreUnavailable extends Error {
   readonly code = 'unavailable';
 }

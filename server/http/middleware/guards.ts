@@ -32,13 +32,18 @@ export const UNAVAILABLE_RETRY_MS = 2000;
  * A deadline on a request, the session lookup included: whatever stalls behind it (a frozen
  * database, a full pool), the client hears 503 in bounded time. The work itself is not
  * cancelled; a message post that commits after its deadline is found again by a retry with
- * the same cid.
+ * the same cid, and a sign-up looks at `c.var.deadline` before it creates the account.
  */
 export function deadline(ms: number): MiddlewareHandler<AppEnv> {
-  return async (_c, next) => {
+  return async (c, next) => {
     let timer: NodeJS.Timeout | undefined;
+    const expired = new AbortController();
+    c.set('deadline', expired.signal);
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ApiError('unavailable', `no answer within ${ms} ms; retry shortly`, UNAVAILABLE_RETRY_MS)), ms);
+      timer = setTimeout(() => {
+        expired.abort();
+        reject(new ApiError('unavailable', `no answer within ${ms} ms; retry shortly`, UNAVAILABLE_RETRY_MS));
+      }, ms);
     });
     try {
       await Promise.race([next(), late]);

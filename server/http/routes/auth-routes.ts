@@ -61,6 +61,11 @@ export function authRoutes(deps: AuthDeps) {
       guards.signup.refund(address); // refused for load, not for the caller: it does not count
       throw err;
     });
+    // Answered 503 meanwhile (a loaded server): do not create an account the caller was told failed.
+    if (c.var.deadline?.aborted) {
+      guards.signup.refund(address);
+      throw new ApiError('unavailable', 'the sign-up took too long; retry shortly');
+    }
     const user = await deps.users.create(username, passwordHash);
     if (user === NAME_TAKEN) throw new ApiError('taken', `the name ${username} is taken`);
     const session = await deps.sessions.create(user);
