@@ -97,7 +97,7 @@ export function markdownReport(r: SoakResult): string {
   for (const f of r.drift.figures) lines.push(`- ${f.label}: ${f.why}.`);
   lines.push('');
 
-  lines.push(...contentionSection(s), '');
+  lines.push(...contentionSection(s, r.drift.warmupSeconds), '');
   lines.push('## Completeness', '');
   lines.push(
     `| sent | acked | stored once | lost | doubled | other seq | unanswered | errors (retried) | refused, stored | rooms with seq gaps | live-stream gaps / repeats | reconnections | open at the end | server up |`,
@@ -152,7 +152,7 @@ const CONTENTION_BANDS: Array<[label: string, from: number, to: number]> = [
  * The latency figures by how long the server's event loop waited for a CPU in the window:
  * on a shared machine this tells Parley's own latency from its neighbours'.
  */
-function contentionSection(samples: SoakSample[]): string[] {
+function contentionSection(samples: SoakSample[], warmupSeconds: number): string[] {
   const waits = samples.map((x) => x.serverRunQueuePercent);
   if (waits.every((w) => w === undefined)) return [];
   const lines = ['## Latency against CPU starvation', ''];
@@ -170,6 +170,18 @@ function contentionSection(samples: SoakSample[]): string[] {
     '',
     `Correlation over all windows of the server's run-queue wait with its event-loop delay p99: ${fixed(rEld, 2)}; with the ack p99: ${fixed(rAck, 2)}. ` +
       'A window in the first row shows Parley with a CPU to itself; the others show what its neighbours on this VM cost it.',
+  );
+  // The same halves as the drift table's: did the starvation itself drift?
+  const used = samples.filter((x) => x.t > warmupSeconds);
+  const half = Math.floor(used.length / 2);
+  const halves = [used.slice(0, half), used.slice(used.length - half)];
+  const med = (part: SoakSample[], pick: (x: SoakSample) => number | undefined) => median(part.map(pick).filter((v): v is number => v !== undefined));
+  const pair = (pick: (x: SoakSample) => number | undefined) => halves.map((h) => `${fixed(med(h, pick), 0)}%`).join(' → ');
+  lines.push(
+    '',
+    `From the first half to the second (after the warm-up), medians: the server's run-queue wait ${pair((x) => x.serverRunQueuePercent)}, ` +
+      `the rest of the machine's CPU ${pair(othersCpuPercent)}, the server's own CPU ${pair((x) => x.serverCpuPercent)}, acks a second ` +
+      `${halves.map((h) => fixed(med(h, (x) => x.acksPerSecond), 0)).join(' → ')}.`,
   );
   return lines;
 }
