@@ -69,6 +69,20 @@ describe('security headers, HEAD and UTF-8', () => {
     expect((await http.get('/api/rooms/utf8/messages')).body.messages).toEqual([]);
   });
 
+  it('a cid with a lone surrogate (JSON "\\ud800") is 400 invalid; a post beside it is stored and answered 201', async () => {
+    const { http } = await newUser(server, 'surrogates');
+    await http.post('/api/rooms', { name: 'surrogates' });
+    const [lone, fine] = await Promise.all([
+      http.post('/api/rooms/surrogates/messages', '{"body":"hello","cid":"\\ud800"}'),
+      http.post('/api/rooms/surrogates/messages', { body: 'beside it', cid: 'fine' }),
+    ]);
+    expect(lone.status).toBe(400);
+    expect(lone.body.error.code).toBe('invalid');
+    expect(fine.status).toBe(201);
+    const stored = (await http.get('/api/rooms/surrogates/messages')).body.messages;
+    expect(stored.map((m: { cid: string }) => m.cid)).toEqual(['fine']);
+  });
+
   it('a frame whose cid is not UTF-8 is bad_frame and nothing is stored', async () => {
     const alice = await newUser(server, 'utf8sender');
     const ws = await alice.connect();

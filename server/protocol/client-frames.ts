@@ -26,15 +26,25 @@ function chars(s: string): number {
 const ref = z.union([z.string().max(REF_MAX), z.number().int()]).optional();
 const room = z.string().regex(ROOM_NAME, 'room names match ^[a-z0-9][a-z0-9_-]{0,63}$');
 
-/** PostgreSQL text cannot hold U+0000, so no stored string may contain it. */
-export const NO_NUL = [(s: string) => !s.includes('\u0000'), 'must not contain the character U+0000'] as const;
+/** Half of a UTF-16 surrogate pair without its other half: no Unicode character at all. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * What PostgreSQL can store as it was sent: text cannot hold U+0000, and a lone surrogate
+ * (JSON's "\ud800") is stored as U+FFFD, so a cid would come back changed and its message
+ * could not be matched to its sender.
+ */
+export const STORABLE_TEXT = [
+  (s: string) => !s.includes('\u0000') && !LONE_SURROGATE.test(s),
+  'must not contain the character U+0000 or a lone surrogate',
+] as const;
 
 /** A message body: 1..max characters, not only whitespace. Shared with the HTTP API. */
 export function messageBody(maxChars: number) {
   return z
     .string()
     .refine((s) => s.trim().length > 0, 'body must not be empty or only whitespace')
-    .refine(...NO_NUL)
+    .refine(...STORABLE_TEXT)
     .refine((s) => chars(s) <= maxChars, `body must be at most ${maxChars} characters`);
 }
 
@@ -43,7 +53,7 @@ export const messageCid = z
   .string()
   .min(1, 'cid must be 1..64 characters')
   .refine((s) => chars(s) <= CID_MAX, 'cid must be 1..64 characters')
-  .refine(...NO_NUL);
+  .refine(...STORABLE_TEXT);
 
 function schemas(limits: FrameLimits) {
   const body = messageBody(limits.maxBodyChars);
@@ -71,7 +81,8 @@ export function frameParser(limits: FrameLimits): (value: unknown) => ParsedFram
       return { ok: false, code: 'bad_frame', message: 'a frame must be one MessagePack map' };
     }
     const raw = value as Record<string, unknown>;
-    const echo = typeof raw.ref === 'string' ? (raw.ref.length <= REF_MAX ? raw.ref : undefined) : Number.isSafeInteger(raw.ref) ? (raw.ref as number) : undefined;
+    // Echoed on an error exactly when the same ref would be accepted on a valid frame.
+    const echo = ref.safeParse(raw.ref).success ? (raw.ref as Ref | undefined) : undefined;
     const t = raw.t;
     const schema = typeof t === 'string' && Object.hasOwn(byType, t) ? byType[t] : undefined;
     if (!schema) {

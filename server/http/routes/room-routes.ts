@@ -8,7 +8,7 @@ import { validJson, validQuery } from '../middleware/validate.js';
 import { allowRoomCreation, roomParam } from '../room-access.js';
 import { DIRECT_PREFIX, RoomStore } from '../../store/room-store.js';
 import { ROOM_NAME } from '../../protocol/names.js';
-import { NO_NUL } from '../../protocol/client-frames.js';
+import { STORABLE_TEXT } from '../../protocol/client-frames.js';
 import type { Member } from '../../protocol/frames.js';
 import type { AbuseGuards } from '../../limits/abuse-guards.js';
 
@@ -38,7 +38,7 @@ const NewRoom = z.object({
     .string()
     .regex(ROOM_NAME)
     .refine((n) => !n.startsWith(DIRECT_PREFIX)),
-  topic: z.string().max(200).refine(...NO_NUL).nullish(),
+  topic: z.string().max(200).refine(...STORABLE_TEXT).nullish(),
 });
 
 export function roomRoutes(deps: RoomDeps) {
