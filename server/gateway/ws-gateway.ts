@@ -138,7 +138,8 @@ export class WsGateway {
         });
       },
       (err) => {
-        this.d.log.warn({ err }, 'websocket upgrade: session lookup failed');
+        // The message only: a whole driver error is about 3 KB, and during an outage every upgrade logs one.
+        this.d.log.warn({ err: (err as Error).message }, 'websocket upgrade: session lookup failed');
         if (!aborted) res.cork(() => refuse(res, '503 Service Unavailable', 'unavailable', 'sessions cannot be checked right now; retry'));
       },
     );
