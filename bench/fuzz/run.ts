@@ -25,6 +25,8 @@ export interface FuzzOptions {
   url?: string;
   /** HTTP connections at once. */
   concurrency?: number;
+  /** Silence (both ways) after which an open HTTP connection counts as hung (default 20 s). */
+  hangAfterMs?: number;
   /** WebSockets at once, and the users they belong to. */
   sockets?: number;
   users?: number;
@@ -83,7 +85,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const [http, ws] = await Promise.all([
       o.http > 0
         ? runHttpFuzz({
-            host: hostname, port: Number(port), seed: o.seed, cases: o.http, first: o.httpFirst, concurrency: o.concurrency ?? 1000, findings, keepGoing: alive,
+            host: hostname, port: Number(port), seed: o.seed, cases: o.http, first: o.httpFirst, concurrency: o.concurrency ?? 1000, hangAfterMs: o.hangAfterMs, findings, keepGoing: alive,
             onCase: () => done.http++,
             target: { host, cookie: httpUser.cookie, rooms: ['fz-0', 'fz-1', 'fz-2', 'fz-3', 'fz-4', ...FUZZ_ROOMS.slice(0, 2)], users: [httpUser.name, ...wsUsers.map((u) => u.name)] },
           })

@@ -45,6 +45,11 @@ export class UserStore {
     return rows.map((u) => ({ id: u.id, name: u.name }));
   }
 
+  /** Removes an account that was never handed to anyone (its sessions go with it). */
+  async remove(id: number): Promise<void> {
+    await this.orm.em.fork().nativeDelete(User, { id });
+  }
+
   async setPasswordHash(id: number, passwordHash: string): Promise<void> {
     await this.orm.em.fork().nativeUpdate(User, { id }, { passwordHash });
   }
