@@ -69,6 +69,8 @@ export function authRoutes(deps: AuthDeps) {
     const user = await deps.users.create(username, passwordHash);
     if (user === NAME_TAKEN) throw new ApiError('taken', `the name ${username} is taken`);
     const session = await deps.sessions.create(user);
+    const cookie = await deps.cookie.issue(session.sessionId);
+    // Nothing is awaited from this check to the answer, so the deadline cannot fall between.
     if (c.var.deadline?.aborted) {
       // Answered 503 while the account was being made: take it back, so that the caller's
       // retry signs up instead of finding the name taken.
@@ -76,7 +78,7 @@ export function authRoutes(deps: AuthDeps) {
       guards.signup.refund(address);
       throw new ApiError('unavailable', 'the sign-up took too long; retry shortly');
     }
-    c.header('set-cookie', await deps.cookie.issue(session.sessionId), { append: true });
+    c.header('set-cookie', cookie, { append: true });
     return c.json({ user: publicUser(user) }, 201);
   });
 
