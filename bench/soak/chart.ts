@@ -4,7 +4,7 @@
  * the drift verdict drawn over the rest, and a strip under them of how long the server's
  * event loop, and anything on the machine, waited for a CPU.
  */
-import type { DriftFigure } from './drift.js';
+import type { DriftFigure } from './results.js';
 import { fixed, MB, minutes, num, signed } from './format.js';
 import type { SoakResult } from './results.js';
 

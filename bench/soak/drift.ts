@@ -6,7 +6,7 @@
  * figure's threshold; both, because over a long run a slope far too small to matter is
  * still "significant", and a large difference between two noisy points is not a trend.
  */
-import type { SoakSample } from './results.js';
+import type { DriftFigure, DriftReport, SoakSample } from './results.js';
 import { linearFit, median } from './stats.js';
 
 export interface DriftRule {
@@ -71,37 +71,6 @@ export const DRIFT_RULES: DriftRule[] = [
     informational: true,
   },
 ];
-
-export interface DriftFigure {
-  key: string;
-  label: string;
-  unit: string;
-  /** Samples after the warm-up with a value. */
-  samples: number;
-  slopePerMinute: number | undefined;
-  /** slope / its standard error. */
-  t: number | undefined;
-  /** What the line gives from the first to the last sample used. */
-  fittedChange: number | undefined;
-  median: number | undefined;
-  firstHalfMedian: number | undefined;
-  secondHalfMedian: number | undefined;
-  /** (second half's median - first half's) / first half's, percent. */
-  halfChangePercent: number | undefined;
-  threshold: number | undefined;
-  why: string;
-  informational: boolean;
-  upward: boolean;
-}
-
-export interface DriftReport {
-  warmupSeconds: number;
-  /** From the first to the last sample used. */
-  spanSeconds: number;
-  figures: DriftFigure[];
-  /** Any figure of the verdict drifted upward. */
-  upward: boolean;
-}
 
 export function driftOf(samples: SoakSample[], warmupSeconds: number, rule: DriftRule): DriftFigure {
   const points = samples

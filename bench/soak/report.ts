@@ -6,9 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { svgChart } from './chart.js';
-import type { DriftFigure } from './drift.js';
 import { countsText, fixed, MB, minutes, num, othersCpuPercent, pct, signed } from './format.js';
-import type { SoakResult, SoakSample } from './results.js';
+import type { DriftFigure, SoakResult, SoakSample } from './results.js';
 import { correlation, median } from './stats.js';
 
 function range(values: Array<number | undefined>, digits = 1): string {

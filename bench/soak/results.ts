@@ -1,5 +1,4 @@
 /** What a soak run produces: one sample per window, the end-of-run checks, and its settings. */
-import type { DriftReport } from './drift.js';
 import type { HistoryCheck, LatencyFigures, LoadFinal, WindowCounts } from './messages.js';
 
 /** One sampling window: the server as /proc and its probe saw it, the load's counts, the machine. */
@@ -88,4 +87,36 @@ export interface HeapSnapshot {
   file: string;
   /** The server's RSS right after it (the snapshot collects all garbage first). */
   rssAfterBytes: number | undefined;
+}
+
+/** One figure's drift over a run (made by drift.ts). */
+export interface DriftFigure {
+  key: string;
+  label: string;
+  unit: string;
+  /** Samples after the warm-up with a value. */
+  samples: number;
+  slopePerMinute: number | undefined;
+  /** slope / its standard error. */
+  t: number | undefined;
+  /** What the line gives from the first to the last sample used. */
+  fittedChange: number | undefined;
+  median: number | undefined;
+  firstHalfMedian: number | undefined;
+  secondHalfMedian: number | undefined;
+  /** (second half's median - first half's) / first half's, percent. */
+  halfChangePercent: number | undefined;
+  threshold: number | undefined;
+  why: string;
+  informational: boolean;
+  upward: boolean;
+}
+
+export interface DriftReport {
+  warmupSeconds: number;
+  /** From the first to the last sample used. */
+  spanSeconds: number;
+  figures: DriftFigure[];
+  /** Any figure of the verdict drifted upward. */
+  upward: boolean;
 }
