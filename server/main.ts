@@ -15,9 +15,8 @@ import { PasswordHasher } from './auth/passwords.js';
 import { SessionCookie } from './auth/session-cookie.js';
 import { OriginPolicy } from './auth/origin-policy.js';
 import { createApp } from './http/app.js';
-import { serveFetch } from './http/hono-uws.js';
+import { serveFetch } from './uws-fetch/index.js';
 import { loadStaticFiles, staticHandler } from './http/routes/static-files.js';
-import { preparedJson } from './http/prepared-body.js';
 import { RoomStore } from './store/room-store.js';
 import { UserStore } from './store/user-store.js';
 import { MessageStore } from './store/message-store.js';
@@ -31,6 +30,7 @@ import { createAbuseGuards } from './limits/abuse-guards.js';
 import { RoomHandlers } from './gateway/room-handlers.js';
 import { WsGateway } from './gateway/ws-gateway.js';
 import { ensureClientBuilt } from './web-build.js';
+import { errorBody } from './protocol/error-body.js';
 
 export const WEB_DIST = fileURLToPath(new URL('../dist/web', import.meta.url));
 
@@ -105,12 +105,12 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
       return true;
     },
     staticFiles: staticHandler(loadStaticFiles(WEB_DIST)),
-    adapter: [preparedJson],
   });
 
   serveFetch(server, '/*', app.fetch, {
     maxBodyBytes: config.maxBodyBytes,
     onError: (err) => log.error({ err }, 'http bridge error'),
+    errorBody: (code, message) => ({ contentType: 'application/json', text: JSON.stringify(errorBody(code, message)) }),
   });
 
   // Exclusive: without it uSockets sets SO_REUSEPORT, and a second Parley started on the same

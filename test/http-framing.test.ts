@@ -4,7 +4,7 @@
  * closed connection, never a crash or a hang, and the server answers /healthz afterwards.
  *
  * uWS frames the request before the bridge sees it (RFC 9112 §6.3), and some of what it
- * rejects never reaches JavaScript; what does reach it, the bridge checks (hono-uws.ts). Where
+ * rejects never reaches JavaScript; what does reach it, the bridge checks (server/uws-fetch/request-head.ts). Where
  * uWS closes the connection right after our handler runs (a Content-Length it cannot parse),
  * the bridge's answer may be lost with it, so those tests accept the status or the close.
  */

@@ -5,7 +5,7 @@
  * so tests and main.ts wire the same thing. Routes import the context and middleware they
  * use, never this file.
  */
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import { ApiError, errorResponse } from './api-error.js';
 import type { AppEnv } from './context.js';
@@ -31,13 +31,10 @@ export interface AppDeps extends AuthDeps, RoomDeps, MessageDeps, UserDeps, Heal
   trustProxy: boolean;
   /** Reached over https (HSTS is sent). */
   https: boolean;
-  /** Middleware the server adapter needs in front of everything (e.g. its own answer path). */
-  adapter?: MiddlewareHandler[];
 }
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  for (const mw of deps.adapter ?? []) app.use(mw);
   app.use(securityHeaders({ https: deps.https }));
 
   app.onError((err, c) => {

@@ -1,5 +1,5 @@
 /**
- * The Hono-on-uWS bridge (server/http/hono-uws.ts) against real sockets: a uWS app on an
+ * The Fetch-on-uWS bridge (server/uws-fetch/) against real sockets: a uWS app on an
  * ephemeral port serving a small Hono app of its own (no database), probed with fetch,
  * node:http and raw node:net sockets where framing, pipelining or aborts matter.
  */
@@ -9,8 +9,7 @@ import net from 'node:net';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uws-current';
-import { serveFetch, type BridgeEnv } from '../server/http/hono-uws.js';
-import { PREPARED_BODY_HEADER, preparedJson } from '../server/http/prepared-body.js';
+import { LightResponse, serveFetch, type BridgeEnv, type ErrorBody } from '../server/uws-fetch/index.js';
 import { loadUws, type Uws } from '../server/uws/load-uws.js';
 import { chunk, parseResponse, rawExchange } from './raw-http.js';
 
@@ -83,6 +82,8 @@ const bigStreams = new Map<string, { pulled: number; cancelled: Deferred<void> }
 let uploadStarted = deferred<void>();
 let uploadOutcome = deferred<{ ok: true; length: number } | { ok: false; error: unknown; signalAborted: boolean }>();
 let rethrowSeen = deferred<unknown>();
+/** The last Response Hono made for each path. */
+const answers = new Map<string, Response>();
 /** Errors Hono's app.onError caught (handlers failing on their own). */
 const honoErrors: unknown[] = [];
 
@@ -94,8 +95,11 @@ function buildApp(): Hono<{ Bindings: BridgeEnv }> {
     return c.json({ error: { code: 'handler_failed' } }, 500);
   });
 
-  // As in the real app: c.json() answers with a prepared body (server/http/prepared-body.ts).
-  app.use(preparedJson);
+  // The answers Hono made, to see which way the bridge wrote them.
+  app.use(async (c, next) => {
+    await next();
+    answers.set(c.req.path, c.res);
+  });
   app.post('/echo', async (c) => c.json(await c.req.json()));
 
   // Hono copies the Response when a header is added after it was made: the body must survive.
@@ -196,7 +200,11 @@ beforeAll(async () => {
     },
   } as unknown as TemplatedApp;
 
-  const opts = { maxBodyBytes: MAX_BODY, onError: (err: unknown) => bridgeErrors.push(err) };
+  // The bridge's own refusals in an app's error shape, as Parley gives them.
+  const errorBody: ErrorBody = (code, message) => ({ contentType: 'application/json', text: JSON.stringify({ error: { code, message } }) });
+  const opts = { maxBodyBytes: MAX_BODY, onError: (err: unknown) => bridgeErrors.push(err), errorBody };
+  // Without an errorBody: the message as plain text.
+  serveFetch(tapped, '/plain/*', () => new Response('unreachable'), { maxBodyBytes: MAX_BODY });
 
   // Raw handlers (not Hono): exercise the bridge's own catch path.
   serveFetch(tapped, '/raw/throw', () => {
@@ -262,7 +270,7 @@ afterAll(() => {
   if (listenSocket) uws.us_listen_socket_close(listenSocket);
 });
 
-describe('hono-uws bridge', () => {
+describe('Fetch-on-uWS bridge', () => {
   it('echoes a small JSON body with status and content-type', async () => {
     const payload = { hello: 'wörld', n: 42, list: [1, 2, 3] };
     const res = await fetch(`${base}/echo`, {
@@ -273,6 +281,27 @@ describe('hono-uws bridge', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual(payload);
+  });
+
+  it("writes Hono's answers from the light Response, without building undici's", async () => {
+    for (const path of ['/echo', '/hello', '/cookies']) {
+      const res = await fetch(`${base}${path}`, path === '/echo' ? { method: 'POST', body: '{"a":1}' } : {});
+      expect(res.status, path).toBe(200);
+      await res.arrayBuffer();
+      const answer = answers.get(path)!;
+      expect(answer, path).toBeInstanceOf(Response);
+      expect(LightResponse.holds(answer), path).toBe(true);
+      // Taken by the bridge: its body is used, and it cannot be written twice.
+      expect(answer.bodyUsed, path).toBe(true);
+      expect(LightResponse.take(answer), path).toBeUndefined();
+    }
+  });
+
+  it('refuses in plain text when the app gave no error body', async () => {
+    const res = await fetch(`${base}/plain/x`, { method: 'POST', body: 'x'.repeat(MAX_BODY + 1) });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await res.text()).toBe('request body too large');
   });
 
   it('accepts a body of exactly maxBodyBytes', async () => {
@@ -562,39 +591,35 @@ describe('hono-uws bridge', () => {
     expect((await fetch(`${base}/ping`)).status).toBe(200);
   });
 
-  it('answers c.json() with its prepared body, status, earlier cookies and late headers, without the internal header', async () => {
+  it('answers c.json() with its body, status, earlier cookies and late headers', async () => {
     const res = await fetch(`${base}/late/json`);
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(res.headers.get('x-late')).toBe('added after');
     expect(res.headers.getSetCookie()).toEqual(['early=1; Path=/']);
-    expect(res.headers.has(PREPARED_BODY_HEADER)).toBe(false);
     const text = await res.text();
     expect(JSON.parse(text)).toEqual({ seq: 7, text: 'naïve ☕' });
     expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(text));
   });
 
-  it("answers with the error handler's prepared body when a middleware fails after the handler answered", async () => {
+  it("answers with the error handler's body when a middleware fails after the handler answered", async () => {
     const before = honoErrors.length;
     const res = await fetch(`${base}/late/json?fail=1`);
     expect(res.status).toBe(500);
-    expect(res.headers.has(PREPARED_BODY_HEADER)).toBe(false);
     expect(await res.json()).toEqual({ error: { code: 'handler_failed' } });
     expect(honoErrors.length).toBe(before + 1);
   });
 
-  it('answers with a body a middleware put in place of a prepared JSON answer', async () => {
+  it('answers with a body a middleware put in place of a JSON answer', async () => {
     const res = await fetch(`${base}/late/json?replace=1`);
     expect(res.status).toBe(202);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect(res.headers.has(PREPARED_BODY_HEADER)).toBe(false);
     expect(await res.text()).toBe('replaced');
   });
 
   it('answers HEAD on a JSON route with the length of the GET body and no body, then the pipelined GET', async () => {
     const { headPart, get } = await headThenGet(port, '/late/json');
     expect(headPart).toMatch(/^http\/1\.1 201/);
-    expect(headPart).not.toContain(PREPARED_BODY_HEADER);
     expect(get?.status).toBe(201);
     expect(Number(/content-length: *(\d+)/.exec(headPart)?.[1])).toBe(get?.body.byteLength);
     expect(JSON.parse(get!.body.toString())).toEqual({ seq: 7, text: 'naïve ☕' });
