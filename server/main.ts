@@ -31,6 +31,7 @@ import { RoomHandlers } from './gateway/room-handlers.js';
 import { WsGateway } from './gateway/ws-gateway.js';
 import { ensureClientBuilt } from './web-build.js';
 import { errorBody } from './protocol/error-body.js';
+import { systemClock, type Clock } from './clock.js';
 
 export const WEB_DIST = fileURLToPath(new URL('../dist/web', import.meta.url));
 
@@ -44,7 +45,14 @@ export interface Parley {
   stop(): Promise<void>;
 }
 
-export async function startParley(config: Config, log: Logger): Promise<Parley> {
+/** What tests may swap: the clock (session cache, rate limits, abuse limits). */
+export interface ParleyOptions {
+  clock?: Clock;
+}
+
+export async function startParley(config: Config, log: Logger, opts: ParleyOptions = {}): Promise<Parley> {
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   const { uws } = loadUws((m) => log.info(m));
 
   const embeddedDb = config.databaseUrl ? undefined : await startEmbeddedDb(config.dataDir, (m, level = 'info') => log[level](m));
@@ -61,10 +69,10 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   }
 
   const { limits, abuse } = config;
-  const guards = createAbuseGuards(abuse);
+  const guards = createAbuseGuards(abuse, limits, now);
   // Limiters forget the keys that are full again; their memory is also capped on its own.
-  const guardSweep = setInterval(() => guards.sweep(), GUARD_SWEEP_MS).unref();
-  const sessions = new SessionStore(orm);
+  const stopGuardSweep = clock.every(GUARD_SWEEP_MS, () => guards.sweep());
+  const sessions = new SessionStore(orm, { clock });
   const rooms = new RoomStore(orm);
   const messages = new MessageStore(orm);
   const server = uws.App();
@@ -80,8 +88,8 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   const presence = new PresenceTracker();
   const origins = new OriginPolicy(config.allowedOrigins);
   const cookie = new SessionCookie(config.sessionSecret, config.secureCookies);
-  const handlers = new RoomHandlers({ log, limits, rooms, messages, writer, feed, presence, guards, typing: new TypingThrottle(limits.typingIntervalMs) });
-  const gateway = new WsGateway({ uws, log, limits, cookie, sessions, origins, presence, feed, handlers });
+  const handlers = new RoomHandlers({ log, limits, rooms, messages, writer, feed, presence, guards, typing: new TypingThrottle(limits.typingIntervalMs), now });
+  const gateway = new WsGateway({ uws, log, limits, cookie, sessions, origins, presence, feed, handlers, now });
   gateway.attach(server);
 
   const app = createApp({
@@ -117,7 +125,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
   // port would silently share the connections. SO_REUSEADDR (restart right after a stop) stays.
   const listenSocket = await new Promise<unknown>((resolve) => listenExclusive(server, config.host, config.port, resolve));
   if (!listenSocket) {
-    clearInterval(guardSweep);
+    stopGuardSweep();
     await writerDb.close();
     await orm.close();
     await embeddedDb?.stop();
@@ -135,7 +143,7 @@ export async function startParley(config: Config, log: Logger): Promise<Parley> 
     stop: () =>
       (stopping ??= (async () => {
         uws.us_listen_socket_close(listenSocket as never);
-        clearInterval(guardSweep);
+        stopGuardSweep();
         gateway.shutdown();
         await writer.whenIdle();
         sessions.close();

@@ -13,6 +13,7 @@ import { initOrm, migrate } from '../server/store/orm.js';
 import { createLogger } from '../server/logger.js';
 import { startParley, type Parley } from '../server/main.js';
 import { WsClient } from './ws-client.js';
+import type { Clock } from '../server/clock.js';
 
 /**
  * Every test signs its users up, creates its rooms and joins them from one address, far
@@ -35,10 +36,10 @@ export interface TestServer extends Parley {
  * Starts Parley on a fresh data dir, or on `opts.dataDir` to restart over an earlier one's
  * database (cleanup then leaves that dir for its owner to remove).
  */
-export async function startTestServer(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, opts: { dataDir?: string; clock?: Clock } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...UNLIMITED, ...env });
-  const parley = await startParley(config, createLogger(config.logLevel));
+  const parley = await startParley(config, createLogger(config.logLevel), { clock: opts.clock });
   return {
     ...parley,
     config,

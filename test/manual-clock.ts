@@ -42,3 +42,27 @@ export class ManualClock implements Clock {
     this.t = end;
   }
 }
+
+/**
+ * The real clock plus jumps: everything runs in real time as usual (timers, rate limits
+ * refilling), and a test that needs time to have passed jumps ahead instead of sleeping.
+ * For a whole server, where a frozen clock would also freeze every rate limit.
+ */
+export class JumpingClock implements Clock {
+  private shift = 0;
+
+  now(): number {
+    return Date.now() + this.shift;
+  }
+
+  every(ms: number, fn: () => unknown): () => void {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** Makes `ms` more milliseconds seem to have passed. */
+  jump(ms: number): void {
+    this.shift += ms;
+  }
+}

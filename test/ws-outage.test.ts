@@ -14,6 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, newUser, startTestServer, type TestServer } from './harness.js';
 import type { Frame, WsClient } from './ws-client.js';
+import { JumpingClock } from './manual-clock.js';
 
 const ROOM = 'storm';
 /** How often each sender fires a new message during the storm. */
@@ -167,9 +168,11 @@ const shape = (m: Frame) => ({ room: m.room, id: m.id, seq: m.seq, at: m.at, use
 
 describe('a database outage during a message storm', () => {
   let server: TestServer;
+  // Jumped past the session cache's 2 s where a test needs the database to be asked.
+  const clock = new JumpingClock();
 
   beforeAll(async () => {
-    server = await startTestServer({ SEND_RATE: '100000', SEND_BURST: '100000' });
+    server = await startTestServer({ SEND_RATE: '100000', SEND_BURST: '100000' }, { clock });
   });
 
   afterAll(async () => {
@@ -391,7 +394,7 @@ describe('a database outage during a message storm', () => {
     const probe = new Client(server.url);
     await server.embeddedDb!.stop();
     try {
-      await sleep(2500); // past the session cache (2 s): the upgrade needs the database
+      clock.jump(2500); // past the session cache (2 s): the upgrade needs the database
       const refused = await gina.connect().then(
         (ws) => (ws.close(), undefined),
         (err: { status?: number; body?: string }) => err,
@@ -418,7 +421,7 @@ describe('a database outage during a message storm', () => {
     const probe = new Client(server.url);
     await server.embeddedDb!.stop();
     try {
-      await sleep(2500); // past the session cache (2 s): the request needs the database to know who this is
+      clock.jump(2500); // past the session cache (2 s): the request needs the database to know who this is
       const r = await frank.http.post(`/api/rooms/${ROOM}/messages`, { body: 'during the outage', cid: 'f1' });
       expect(r.status).toBe(503);
       expect(r.body).toMatchObject({ error: { code: 'unavailable' } });

@@ -11,6 +11,7 @@ import { ExtData, encode } from '@msgpack/msgpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, newUser, startTestServer, type TestServer } from './harness.js';
 import { WsClient, type Frame } from './ws-client.js';
+import { JumpingClock } from './manual-clock.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -679,6 +680,8 @@ describe('with the default limits', () => {
 // ===================================================================================
 describe('with low limits', () => {
   let server: TestServer;
+  // The send limit's wait is jumped, not slept.
+  const clock = new JumpingClock();
   beforeAll(async () => {
     server = await startTestServer({
       CONNECTIONS_PER_USER: '2',
@@ -686,7 +689,7 @@ describe('with low limits', () => {
       SEND_BURST: '3',
       ROOMS_PER_CONNECTION: '2',
       TYPING_INTERVAL_MS: '60000',
-    });
+    }, { clock });
   });
   afterAll(async () => {
     closeAll();
@@ -750,7 +753,7 @@ describe('with low limits', () => {
     const page = await history(u.http, 'rl');
     expect(page.messages.map((m) => m.cid)).toEqual(['b1', 'b2', 'b3']);
 
-    await sleep(limited.retry_after);
+    clock.jump(limited.retry_after);
     const retry = await ws.request({ t: 'send', room: 'rl', body: 'burst 4', cid: 'b4' });
     expect(retry).toMatchObject({ t: 'ack', cid: 'b4', seq: 4 });
     expect((await history(u.http, 'rl')).messages.map((m) => m.cid)).toEqual(['b1', 'b2', 'b3', 'b4']);

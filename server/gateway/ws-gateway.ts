@@ -33,6 +33,8 @@ export interface GatewayDeps {
   presence: PresenceTracker;
   feed: RoomFeed;
   handlers: RoomHandlers;
+  /** The clock of the per-connection send limit. */
+  now: () => number;
 }
 
 /**
@@ -131,7 +133,7 @@ export class WsGateway {
             sessionId: session.sessionId,
             rooms: new Map(),
             joining: new Map(),
-            sendBucket: new TokenBucket(this.d.limits.sendRate, this.d.limits.sendBurst, Date.now()),
+            sendBucket: new TokenBucket(this.d.limits.sendRate, this.d.limits.sendBurst, this.d.now()),
             closed: false,
           };
           res.upgrade(state, key, protocol, extensions, context);

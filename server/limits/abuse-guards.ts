@@ -7,6 +7,12 @@ import type { AbuseLimits } from '../config.js';
 import { KeyedLimiter } from './keyed-limiter.js';
 import { LoginThrottle } from './login-throttle.js';
 
+/** A send limit as the configuration gives it: `sendBurst` at once, `sendRate` a second after. */
+export interface SendLimit {
+  sendRate: number;
+  sendBurst: number;
+}
+
 export interface AbuseGuards {
   login: LoginThrottle;
   /** Sign-ups per client address. */
@@ -15,17 +21,20 @@ export interface AbuseGuards {
   roomCreate: KeyedLimiter;
   /** Joins per user (key: user id). */
   join: KeyedLimiter;
+  /** Messages posted over HTTP per user (key: user id): the WebSocket's send limit, per user. */
+  posts: KeyedLimiter;
   now(): number;
   /** Forgets keys whose limits are full again; the composition root calls it now and then. */
   sweep(): void;
 }
 
-export function createAbuseGuards(limits: AbuseLimits, now: () => number = Date.now): AbuseGuards {
+export function createAbuseGuards(limits: AbuseLimits, sends: SendLimit, now: () => number = Date.now): AbuseGuards {
   const guards = {
     login: new LoginThrottle(limits),
     signup: new KeyedLimiter(limits.signupAddress),
     roomCreate: new KeyedLimiter(limits.roomCreate),
     join: new KeyedLimiter(limits.join),
+    posts: new KeyedLimiter({ burst: sends.sendBurst, periodMs: (sends.sendBurst / sends.sendRate) * 1000 }),
     now,
     sweep() {
       const t = now();
@@ -33,6 +42,7 @@ export function createAbuseGuards(limits: AbuseLimits, now: () => number = Date.
       guards.signup.sweep(t);
       guards.roomCreate.sweep(t);
       guards.join.sweep(t);
+      guards.posts.sweep(t);
     },
   };
   return guards;

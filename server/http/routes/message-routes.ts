@@ -11,14 +11,16 @@ import type { RoomStore } from '../../store/room-store.js';
 import type { MessageStore } from '../../store/message-store.js';
 import { storeErrorCode, type GroupCommitWriter } from '../../store/group-commit.js';
 import { messageBody, messageCid } from '../../protocol/client-frames.js';
-import { TokenBucket } from '../../limits/token-bucket.js';
+import type { AbuseGuards } from '../../limits/abuse-guards.js';
 
 export interface MessageDeps {
   rooms: RoomStore;
   messages: MessageStore;
   writer: GroupCommitWriter;
   /** Body length and the per-user send rate, the same limits as on WebSocket. */
-  messageLimits: { maxBodyChars: number; sendRate: number; sendBurst: number };
+  messageLimits: { maxBodyChars: number; sendRate: number };
+  /** posts: the per-user send limit. */
+  guards: AbuseGuards;
 }
 
 const HistoryQuery = z.object({
@@ -28,9 +30,9 @@ const HistoryQuery = z.object({
 
 export function messageRoutes(deps: MessageDeps) {
   const r = new Hono<AppEnv>();
-  const { maxBodyChars, sendRate, sendBurst } = deps.messageLimits;
+  const { maxBodyChars, sendRate } = deps.messageLimits;
+  const { guards } = deps;
   const NewMessage = z.object({ body: messageBody(maxBodyChars), cid: messageCid.optional() });
-  const buckets = new Map<number, TokenBucket>();
   r.use('/rooms/:name/messages', signedIn, roomParam(deps.rooms));
 
   r.get('/rooms/:name/messages', validQuery(HistoryQuery, 'before is a seq (integer >= 1), limit is 1..100'), async (c) => {
@@ -44,12 +46,7 @@ export function messageRoutes(deps: MessageDeps) {
     async (c) => {
       const { me, room } = c.var;
       const { body, cid } = c.req.valid('json');
-      let bucket = buckets.get(me.user.id);
-      if (!bucket) {
-        if (buckets.size > 100_000) buckets.clear();
-        buckets.set(me.user.id, (bucket = new TokenBucket(sendRate, sendBurst, Date.now())));
-      }
-      const wait = bucket.take(Date.now());
+      const wait = guards.posts.attempt(String(me.user.id), guards.now());
       if (wait > 0) throw new ApiError('rate_limited', `at most ${sendRate} messages a second; retry in ${wait} ms`, wait);
       try {
         const { message } = await deps.writer.submit({ roomId: room.id, room: room.name, user: me.user, body, cid: cid ?? randomUUID() });
