@@ -85,8 +85,11 @@ export async function startServer(kind: ServerKind, pinning: Pinning, options: S
     // LOG_LEVEL=info (the default) for the "Parley is listening" line the URL is read from.
     Object.assign(env, { DATA_DIR: dataDir, SESSION_SECRET: randomBytes(32).toString('base64url'), LOG_LEVEL: 'info', ...parleyEnv });
   }
-  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const [cmd, ...args] = onCore(pinning, SERVER_CORE, [...wrap, process.execPath, ...profile, '--import', 'tsx', SCRIPTS[kind]]);
+  // Every server starts through Parley's launcher, on this node and on the allocator it
+  // picks (jemalloc where the machine has it): the comparison is of servers, not mallocs.
+  env.NODE = process.execPath;
+  if (profileDir) env.NODE_FLAGS = `--cpu-prof --cpu-prof-dir ${profileDir}`;
+  const [cmd, ...args] = onCore(pinning, SERVER_CORE, [...wrap, 'sh', join(ROOT, 'server/start.sh'), SCRIPTS[kind]]);
   const child = spawn(cmd!, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= stopProcess(child, dataDir));

@@ -32,6 +32,7 @@ import { WsGateway } from './gateway/ws-gateway.js';
 import { ensureClientBuilt } from './web-build.js';
 import { errorBody } from './protocol/error-body.js';
 import { systemClock, type Clock } from './clock.js';
+import { allocatorInUse } from './allocator.js';
 
 export const WEB_DIST = fileURLToPath(new URL('../dist/web', import.meta.url));
 
@@ -54,6 +55,7 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
   const clock = opts.clock ?? systemClock;
   const now = () => clock.now();
   const { uws } = loadUws((m) => log.info(m));
+  log.info({ allocator: allocatorInUse() }, 'memory allocator (see server/start.sh)');
 
   const embeddedDb = config.databaseUrl ? undefined : await startEmbeddedDb(config.dataDir, (m, level = 'info') => log[level](m));
   const databaseUrl = config.databaseUrl ?? embeddedDb!.url;

@@ -13,6 +13,15 @@ import { freePort } from '../server/store/embedded-db.js';
 
 const SIGNAL_EXIT_MS = 15_000;
 
+/** The machine has the jemalloc server/start.sh looks for first (Debian's libjemalloc2). */
+const JEMALLOC_HERE = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'].some((f) => existsSync(f));
+
+/** The allocator the server's start-up log names. */
+function allocatorLogged(p: Proc): string | undefined {
+  const line = p.stdout().split('\n').find((l) => l.includes('memory allocator'));
+  return line ? (JSON.parse(line) as { allocator: string }).allocator : undefined;
+}
+
 describe('the server process', () => {
   let dataDir: string;
   const spawned: Proc[] = [];
@@ -33,6 +42,8 @@ describe('the server process', () => {
     spawned.push(p);
     await waitListening(p);
     expect(p.stdout()).toContain(`http://127.0.0.1:${port}`);
+    // server/start.sh preloads jemalloc where the machine has it (CI installs it).
+    expect(allocatorLogged(p)).toBe(JEMALLOC_HERE ? 'jemalloc' : 'system');
 
     const client = new Client(`http://127.0.0.1:${port}`);
     expect((await client.get('/healthz')).status).toBe(200);
@@ -60,13 +71,15 @@ describe('the server process', () => {
 
   it('reuses DATA_DIR on the next start, and stops cleanly on SIGINT', async () => {
     const port = await freePort();
-    const p = spawnServer({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    // PARLEY_MALLOC=system: glibc's malloc, nothing preloaded.
+    const p = spawnServer({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info', PARLEY_MALLOC: 'system' });
     spawned.push(p);
     await waitListening(p);
     // Same cluster, same schema, same session secret: nothing created or generated again.
     expect(p.stdout()).not.toContain('creating embedded PostgreSQL');
     expect(p.stdout()).not.toContain('migrations applied');
     expect(p.stdout()).not.toContain('SESSION_SECRET is not set');
+    expect(allocatorLogged(p)).toBe('system');
 
     const client = new Client(`http://127.0.0.1:${port}`);
     const login = await client.post('/api/auth/login', { username: 'carol', password: 'correct horse' });

@@ -1,6 +1,7 @@
 /**
- * The real server as an operator runs it (`node --import tsx server/main.ts` in a child
- * process), and what /proc shows of the processes it leaves, PostgreSQL's included.
+ * The real server as an operator runs it (`npm start`'s `sh server/start.sh`, which execs
+ * node on server/main.ts, in a child process), and what /proc shows of the processes it
+ * leaves, PostgreSQL's included.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -27,9 +28,10 @@ export interface Proc {
 export function spawnServer(env: Record<string, string>): Proc {
   const base = { ...process.env };
   for (const k of ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'PUBLIC_URL', 'ALLOWED_ORIGINS', 'SESSION_SECRET', 'LOG_LEVEL']) delete base[k];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  // This node, not the PATH's: the tests may run on another.
+  const child = spawn('sh', ['server/start.sh'], {
     cwd: ROOT,
-    env: { ...base, ...env },
+    env: { ...base, NODE: process.execPath, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
