@@ -3,11 +3,10 @@
 # project's directory; the script defaults to server/main.ts (the benchmark starts the
 # servers it compares through here too, so they all run on the same allocator).
 #
-# The allocator: with glibc's malloc, a 30-minute soak saw the server's memory outside the
-# JavaScript heap grow by about 2.7 MB a minute, all of it in glibc's main arena, while the
-# JavaScript heap stayed flat; with jemalloc the same load stayed flat and used about 80 MB
-# less (docs/reliability.md, "Soak"). So jemalloc is preloaded when the machine has it
-# (Debian and Ubuntu: apt-get install libjemalloc2), unless PARLEY_MALLOC=system or
+# The allocator: under the soak's load (2,000 connections) the server's memory outside the
+# JavaScript heap was about 80 MB smaller with jemalloc than with glibc's malloc at the same
+# point of the run (docs/reliability.md, "Soak"). So jemalloc is preloaded when the machine
+# has it (Debian and Ubuntu: apt-get install libjemalloc2), unless PARLEY_MALLOC=system or
 # LD_PRELOAD is already set. Parley logs which allocator it runs on.
 #
 # NODE names the node binary (default: node on the PATH); NODE_FLAGS adds flags before the
