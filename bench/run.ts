@@ -95,7 +95,15 @@ function readOptions(): Options {
 /** Subscriber connections per Parley user; CONNECTIONS_PER_USER leaves headroom above it. */
 const CONNECTIONS_PER_SUBSCRIBER_USER = 50;
 const PUBLISHER_USERS = 4;
-const PARLEY_ENV = { SEND_RATE: '100000', SEND_BURST: '1000000', CONNECTIONS_PER_USER: '100', LIMIT_SIGNUP_ADDRESS: '1000000/1' };
+const PARLEY_ENV = {
+  SEND_RATE: '100000',
+  SEND_BURST: '1000000',
+  CONNECTIONS_PER_USER: '100',
+  LIMIT_SIGNUP_ADDRESS: '1000000/1',
+  // A scenario's subscribers create and join up to 1,000 rooms in seconds.
+  LIMIT_ROOM_CREATE: '1000000/1',
+  LIMIT_JOIN: '1000000/1',
+};
 
 function terminalProgress(): Progress {
   const tty = process.stdout.isTTY;
@@ -159,7 +167,7 @@ async function runBench(options: Options, beforeDir: string | undefined): Promis
   progress.log(`pinning: ${pinning.description}`);
   if (before) progress.log(`${labelOf('parley-before')}: ${before.ref} = ${before.commit}, run from a git worktree of it (${beforeDir}) with this checkout's node_modules`);
   if (servers.some(isParley)) {
-    progress.log(`Parley runs as shipped except ${Object.entries(PARLEY_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}: the bench lifts the per-user send rate limit (10/s), allows more connections per user, and lets all its users sign up from one address`);
+    progress.log(`Parley runs as shipped except ${Object.entries(PARLEY_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}: the bench lifts the per-user send rate limit (10/s), allows more connections per user, lets all its users sign up from one address, and lifts the room-creation and join limits`);
   }
 
   // Everything started and not yet stopped. Ctrl-C stops them, which makes whatever is
