@@ -3,6 +3,7 @@
  * keeps their session cookies.
  */
 import { forEachConcurrently } from './concurrency.js';
+import { listRooms } from './room-reads.js';
 
 const PASSWORD = 'benchmark password';
 /** Signups in flight at once; each costs the server an argon2 hash (~50 ms of one core). */
@@ -32,15 +33,5 @@ async function signUp(baseUrl: string, username: string): Promise<string> {
 
 /** Each room's lastSeq, as GET /api/rooms shows it to the holder of `cookie`. */
 export async function roomSeqs(baseUrl: string, cookie: string): Promise<Map<string, number>> {
-  // The list is paged (GET /api/rooms?after=&limit=): read every page.
-  const seqs = new Map<string, number>();
-  let after: string | null = '';
-  while (after !== null) {
-    const res = await fetch(`${baseUrl}/api/rooms?limit=500${after ? `&after=${encodeURIComponent(after)}` : ''}`, { headers: { cookie } });
-    if (res.status !== 200) throw new Error(`GET /api/rooms: HTTP ${res.status}`);
-    const page = (await res.json()) as { rooms: Array<{ name: string; lastSeq: number | null }>; next: string | null };
-    for (const r of page.rooms) seqs.set(r.name, r.lastSeq ?? 0);
-    after = page.next;
-  }
-  return seqs;
+  return new Map((await listRooms(baseUrl, cookie)).map((r) => [r.name, r.lastSeq ?? 0]));
 }

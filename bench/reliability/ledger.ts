@@ -12,6 +12,7 @@
  * - ack mismatch: the ack named another seq or id than the stored row;
  * - seq gaps: missing numbers in a room's 1..N (the contract says none).
  */
+import { readHistory } from '../room-reads.js';
 
 export type Answer = { t: 'ack'; seq: number; id: number; at: number } | { t: 'error'; code: string };
 
@@ -69,7 +70,6 @@ interface StoredMessage {
   cid: string;
 }
 
-const HISTORY_PAGE = 100;
 
 export class Ledger {
   private readonly entries = new Map<string, Entry>();
@@ -167,7 +167,7 @@ export class Ledger {
     };
     const stored = new Map<string, StoredMessage[]>();
     for (const room of this.rooms()) {
-      const history = await readHistory(baseUrl, cookie, room);
+      const history = await readHistory<StoredMessage>(baseUrl, cookie, room);
       result.rooms++;
       result.stored += history.length;
       history.forEach((m, i) => {
@@ -215,19 +215,4 @@ export class Ledger {
 
 function count(into: Record<string, number>, key: string): void {
   into[key] = (into[key] ?? 0) + 1;
-}
-
-/** One room's whole history, oldest first: the newest page, then `before` each page's oldest seq. */
-async function readHistory(baseUrl: string, cookie: string, room: string): Promise<StoredMessage[]> {
-  const pages: StoredMessage[][] = [];
-  let before: number | undefined;
-  for (;;) {
-    const query = before === undefined ? `limit=${HISTORY_PAGE}` : `limit=${HISTORY_PAGE}&before=${before}`;
-    const res = await fetch(`${baseUrl}/api/rooms/${encodeURIComponent(room)}/messages?${query}`, { headers: { cookie } });
-    if (res.status !== 200) throw new Error(`history of ${room}: HTTP ${res.status} ${await res.text()}`);
-    const page = (await res.json()) as { messages: StoredMessage[]; more: boolean };
-    if (page.messages.length) pages.unshift(page.messages);
-    if (!page.more || page.messages.length === 0) return pages.flat();
-    before = page.messages[0]!.seq;
-  }
 }

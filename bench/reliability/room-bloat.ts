@@ -6,6 +6,7 @@
  * in 10 s and that the list stays one bounded page.
  */
 import { forEachConcurrently } from '../concurrency.js';
+import { listRooms } from '../room-reads.js';
 import { Client } from '../../test/harness.js';
 import { WsClient, type Frame } from '../../test/ws-client.js';
 import { withParley, type ParleyProcess } from './parley-process.js';
@@ -26,19 +27,6 @@ interface Bloat {
   created: number;
   rssBefore?: number;
   rssAfter?: number;
-}
-
-/** Every room name in the directory, paged with `after`. */
-async function allRoomNames(client: Client): Promise<string[]> {
-  const names: string[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const r = await client.get(`/api/rooms?limit=500${after ? `&after=${after}` : ''}`);
-    if (r.status !== 200) throw new Error(`GET /api/rooms: ${r.status}`);
-    names.push(...(r.body.rooms as Array<{ name: string }>).map((x) => x.name));
-    if (!r.body.next) return names;
-    after = r.body.next;
-  }
 }
 
 /** One user making rooms as fast as the server answers, for `durationMs`. */
@@ -66,7 +54,7 @@ async function bloat(parley: ParleyProcess, attacker: Client, durationMs: number
     }),
   ]);
   for (const s of sockets) s.close();
-  const created = (await allRoomNames(attacker)).filter((name) => name.startsWith('bloat-')).length;
+  const created = (await listRooms(parley.url, attacker.cookie!)).filter((r) => r.name.startsWith('bloat-')).length;
   return { ws, http, created, rssBefore, rssAfter: parley.rssBytes() };
 }
 

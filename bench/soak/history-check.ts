@@ -5,9 +5,9 @@
  * found twice is a message stored twice, and an acknowledged cid not found is one lost.
  */
 import { forEachConcurrently } from '../concurrency.js';
+import { readHistory } from '../room-reads.js';
 import type { HistoryCheck } from './messages.js';
 
-const PAGE = 100;
 /** Rooms read at once. */
 const CONCURRENCY = 4;
 const EXAMPLES = 10;
@@ -25,22 +25,6 @@ export interface SentRecord {
   refused: Set<string>;
   /** Sends unanswered when their connection closed: stored or not, either is right. */
   unanswered: Set<string>;
-}
-
-/** Reads one room's whole history, oldest first. */
-async function readHistory(url: string, cookie: string, room: string): Promise<StoredMessage[]> {
-  const pages: StoredMessage[][] = [];
-  let before: number | undefined;
-  for (;;) {
-    const query = before === undefined ? `limit=${PAGE}` : `limit=${PAGE}&before=${before}`;
-    const res = await fetch(`${url}/api/rooms/${encodeURIComponent(room)}/messages?${query}`, { headers: { cookie } });
-    if (res.status !== 200) throw new Error(`GET history of ${room}: HTTP ${res.status} ${await res.text()}`);
-    const page = (await res.json()) as { messages: StoredMessage[]; more: boolean };
-    if (page.messages.length) pages.unshift(page.messages);
-    if (!page.more || page.messages.length === 0) break;
-    before = page.messages[0]!.seq;
-  }
-  return pages.flat();
 }
 
 export async function checkHistory(url: string, cookie: string, rooms: string[], sent: SentRecord): Promise<HistoryCheck> {
@@ -69,7 +53,7 @@ export async function checkHistory(url: string, cookie: string, rooms: string[],
 
   await forEachConcurrently(rooms.length, CONCURRENCY, async (i) => {
     const room = rooms[i]!;
-    const messages = await readHistory(url, cookie, room);
+    const messages = await readHistory<StoredMessage>(url, cookie, room);
     result.stored += messages.length;
     // seq counts up by one per room with no gaps: the history is exactly 1..last.
     const gapAt = messages.findIndex((m, k) => m.seq !== k + 1);
