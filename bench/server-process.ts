@@ -55,6 +55,8 @@ export interface ServerUnderTest {
   pid: number;
   /** The server's last few log lines at warn or error (pino level >= 40), shortened, oldest first. */
   recentProblems(): string[];
+  /** What Parley said it runs on before listening: its uWebSockets.js build and allocator (not the baselines). */
+  runtime: ServerRuntime;
   /** Stops the server (SIGTERM, then SIGKILL) and anything it left running; removes its data. */
   stop(): Promise<void>;
 }
@@ -68,6 +70,15 @@ export interface StartOptions {
   profileDir?: string;
   /** The checkout to run the server from: this one by default, the worktree for 'parley-before'. */
   cwd?: string;
+}
+
+export interface ServerRuntime {
+  /** e.g. "uws-current (@btc-vision/uwebsockets.js@20.57.0)". */
+  uws?: string;
+  /** 'jemalloc' or 'system'. */
+  allocator?: string;
+  /** The C library the server runs on, e.g. "2.36". */
+  glibc?: string;
 }
 
 /** Starts a server and waits until it says where it listens. */
@@ -85,22 +96,26 @@ export async function startServer(kind: ServerKind, pinning: Pinning, options: S
     // LOG_LEVEL=info (the default) for the "Parley is listening" line the URL is read from.
     Object.assign(env, { DATA_DIR: dataDir, SESSION_SECRET: randomBytes(32).toString('base64url'), LOG_LEVEL: 'info', ...parleyEnv });
   }
-  // Every server starts through Parley's launcher, on this node and on the allocator it
-  // picks (jemalloc where the machine has it): the comparison is of servers, not mallocs.
-  env.NODE = process.execPath;
+  // Every server starts through Parley's launcher, on this node (or the one BENCH_NODE names:
+  // not NODE, which npm sets for its scripts) and on the allocator it picks (jemalloc where
+  // the machine has it): the comparison is of servers, not mallocs.
+  env.NODE = process.env.BENCH_NODE || process.execPath;
   if (profileDir) env.NODE_FLAGS = `--cpu-prof --cpu-prof-dir ${profileDir}`;
   const [cmd, ...args] = onCore(pinning, SERVER_CORE, [...wrap, 'sh', join(ROOT, 'server/start.sh'), SCRIPTS[kind]]);
   const child = spawn(cmd!, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= stopProcess(child, dataDir));
   try {
-    const { url, recentProblems } = await listeningUrl(child);
-    return { kind, url, pid: child.pid!, recentProblems, stop };
+    const { url, recentProblems, runtime } = await listeningUrl(child);
+    return { kind, url, pid: child.pid!, recentProblems, runtime, stop };
   } catch (err) {
     await stop();
     throw err;
   }
 }
+
+/** The start of the line server/uws/load-uws.ts logs once an addon loads. */
+const UWS_LOADED = 'uWebSockets.js loaded: ';
 
 /** Warnings and errors kept for recentProblems(), and how much of each. */
 const PROBLEMS_KEPT = 5;
@@ -112,18 +127,22 @@ const PROBLEM_CHARS = 300;
  * (a full pipe would stall the server); its tail goes into errors, and its last warnings and
  * errors (pino JSON, level >= 40) into recentProblems().
  */
-function listeningUrl(child: ChildProcess, timeoutMs = 60_000): Promise<{ url: string; recentProblems(): string[] }> {
+function listeningUrl(
+  child: ChildProcess,
+  timeoutMs = 60_000,
+): Promise<{ url: string; recentProblems(): string[]; runtime: ServerRuntime }> {
   return new Promise((resolve, reject) => {
     let tail = '';
     let pending = '';
     const problems: string[] = [];
+    const runtime: ServerRuntime = {};
     let done = false;
     const finish = (err: Error | undefined, url?: string) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       if (err) reject(err);
-      else resolve({ url: url!, recentProblems: () => [...problems] });
+      else resolve({ url: url!, recentProblems: () => [...problems], runtime });
     };
     const timer = setTimeout(() => finish(new Error(`server not listening after ${timeoutMs} ms:\n${tail}`)), timeoutMs);
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -131,7 +150,7 @@ function listeningUrl(child: ChildProcess, timeoutMs = 60_000): Promise<{ url: s
       const lines = (pending + chunk).split('\n');
       pending = lines.pop()!;
       for (const line of lines) {
-        let said: { port?: unknown; url?: unknown; msg?: unknown; level?: unknown } | null;
+        let said: { port?: unknown; url?: unknown; msg?: unknown; level?: unknown; allocator?: unknown; glibc?: unknown } | null;
         try {
           said = JSON.parse(line) as typeof said;
         } catch {
@@ -141,6 +160,9 @@ function listeningUrl(child: ChildProcess, timeoutMs = 60_000): Promise<{ url: s
           problems.push(line.length > PROBLEM_CHARS ? `${line.slice(0, PROBLEM_CHARS - 1)}…` : line);
           if (problems.length > PROBLEMS_KEPT) problems.shift();
         }
+        if (typeof said?.msg === 'string' && said.msg.startsWith(UWS_LOADED)) runtime.uws = said.msg.slice(UWS_LOADED.length).split(' from ')[0];
+        if (typeof said?.allocator === 'string') runtime.allocator = said.allocator;
+        if (typeof said?.glibc === 'string') runtime.glibc = said.glibc;
         if (typeof said?.port === 'number') finish(undefined, `http://127.0.0.1:${said.port}`);
         else if (said?.msg === 'Parley is listening' && typeof said.url === 'string') finish(undefined, said.url);
       }

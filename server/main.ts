@@ -7,7 +7,7 @@ import type { TemplatedApp } from 'uws-current';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { loadUws } from './uws/load-uws.js';
+import { glibcVersion, loadUws } from './uws/load-uws.js';
 import { startEmbeddedDb, type EmbeddedDb } from './store/embedded-db.js';
 import { initOrm, migrate } from './store/orm.js';
 import { SessionStore } from './auth/session-store.js';
@@ -55,7 +55,7 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
   const clock = opts.clock ?? systemClock;
   const now = () => clock.now();
   const { uws } = loadUws((m) => log.info(m));
-  log.info({ allocator: allocatorInUse() }, 'memory allocator (see server/start.sh)');
+  log.info({ allocator: allocatorInUse(), glibc: glibcVersion() }, 'memory allocator (see server/start.sh)');
 
   const embeddedDb = config.databaseUrl ? undefined : await startEmbeddedDb(config.dataDir, (m, level = 'info') => log[level](m));
   const databaseUrl = config.databaseUrl ?? embeddedDb!.url;

@@ -67,7 +67,9 @@ export function markdownReport(r: SoakResult): string {
   lines.push(`# Soak: ${minutes(set.seconds)}, ${num(set.connections)} connections`, '');
   lines.push(
     `${r.startedAt.slice(0, 16).replace('T', ' ')} UTC · ${r.machine.cpu}, ${r.machine.cores} cores · ${r.machine.os} · Node ${r.machine.node} · ${r.pinning}; ${r.priority}. ` +
-      `${r.target === 'started' ? 'Parley started for the run (embedded PostgreSQL, fsync on)' : `Parley at ${r.target}`}; ` +
+      `${r.target === 'started' ? 'Parley started for the run (embedded PostgreSQL, fsync on)' : `Parley at ${r.target}`}` +
+      `${r.serverRuntime?.uws ? ` on ${r.serverRuntime.uws}` : ''}${r.serverRuntime?.allocator ? ` with the ${r.serverRuntime.allocator} allocator` : ''}` +
+      `${r.serverRuntime?.glibc ? ` and glibc ${r.serverRuntime.glibc}` : ''}; ` +
       `${set.users} users × ${set.connectionsPerUser} connections, ${set.rooms} rooms, each connection in ${set.roomsPerConnection.join('-')} of them, ` +
       `a send every ${set.sendEvery.join('-')} s (${Math.round(set.typingShare * 100)}% after a typing notice), a room change every ${set.churnEvery.join('-')} s, ` +
       `a reconnection (rejoining with since) every ${set.reconnectEvery.join('-')} s, per connection; seed ${set.seed}. ` +
@@ -78,8 +80,7 @@ export function markdownReport(r: SoakResult): string {
     lines.push(
       `Parley's abuse limits were raised (${Object.entries(r.serverEnv)
         .map(([k, v]) => `\`${k}=${v}\``)
-        .join(', ')}): the soak measures drift, not the limits, and signs up ${set.users} users from one address in seconds. ` +
-        'Parley reads them once its per-address limits land; until then they are ignored.',
+        .join(', ')}): the soak measures drift, not the limits, and signs up ${set.users} users from one address in seconds.`,
       '',
     );
   }

@@ -68,6 +68,8 @@ export interface SoakResult {
   settings: SoakSettings;
   /** Parley's settings on top of its defaults (a started server only). */
   serverEnv: Record<string, string>;
+  /** The uWebSockets.js build and allocator the started server said it runs on (absent in runs before they were recorded, and with --url). */
+  serverRuntime?: { uws?: string; allocator?: string; glibc?: string };
   setup: { signupMs: number; openMs: number; failures: string[] };
   samples: SoakSample[];
   final: LoadFinal;

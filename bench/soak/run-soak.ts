@@ -270,6 +270,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       target: options.url ? options.url : 'started',
       settings,
       serverEnv: options.url ? {} : SOAK_SERVER_ENV,
+      serverRuntime: server?.runtime,
       setup: { signupMs, openMs, failures: ready.failures },
       samples,
       final,

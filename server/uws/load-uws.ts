@@ -46,33 +46,38 @@ function packageJsonPath(alias: string): string | undefined {
   return undefined;
 }
 
-function glibcVersion(): string {
+/** The C library's version at run time: which uWS builds can load depends on it. */
+export function glibcVersion(): string {
   const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
   return report?.header?.glibcVersionRuntime ?? 'unknown (not glibc)';
 }
 
-export function loadUws(log: (msg: string) => void = () => {}): LoadedUws {
+/** Where each build's addon for this platform, arch and Node ABI would be, in the order they are tried. */
+export function uwsAddonFiles(): { alias: string; file?: string; pkgJson?: string; missing?: string }[] {
   const addonName = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
-  const failures: string[] = [];
-  for (const c of CANDIDATES) {
+  return CANDIDATES.map((c) => {
     const pkgJson = packageJsonPath(c.alias);
-    if (!pkgJson) {
-      failures.push(`${c.alias}: not installed`);
-      continue;
-    }
+    if (!pkgJson) return { alias: c.alias, missing: 'not installed' };
     const file = join(dirname(pkgJson), c.binDir, addonName);
-    if (!existsSync(file)) {
-      failures.push(`${c.alias}: no ${addonName}`);
+    return existsSync(file) ? { alias: c.alias, file, pkgJson } : { alias: c.alias, missing: `no ${addonName}` };
+  });
+}
+
+export function loadUws(log: (msg: string) => void = () => {}): LoadedUws {
+  const failures: string[] = [];
+  for (const { alias, file, pkgJson, missing } of uwsAddonFiles()) {
+    if (!file || !pkgJson) {
+      failures.push(`${alias}: ${missing}`);
       continue;
     }
     try {
       const uws = require(file) as Uws;
       const { name, version } = require(pkgJson) as { name: string; version: string };
-      const build = `${c.alias} (${name}@${version})`;
+      const build = `${alias} (${name}@${version})`;
       log(`uWebSockets.js loaded: ${build} from ${file}`);
       return { uws, build, version, file };
     } catch (err) {
-      failures.push(`${c.alias}: ${(err as Error).message.split('\n')[0]}`);
+      failures.push(`${alias}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
   throw new Error(
