@@ -34,7 +34,7 @@ class LoadRun {
   private readonly tally: Tally = newTally();
   private connections: SoakConnection[] = [];
   /** Totals at the last sample, for the window's differences. */
-  private last = { sends: 0, acks: 0, reconnects: 0, retries: 0, joins: 0, leaves: 0, delivered: 0, errors: {} as Record<string, number>, closed: {} as Record<string, number> };
+  private last = { sends: 0, acks: 0, reconnects: 0, retries: 0, joins: 0, leaves: 0, delivered: 0, backlog: 0, errors: {} as Record<string, number>, closed: {} as Record<string, number> };
   private cpuAtLast = process.cpuUsage();
   private runQueueAtLast = runQueueWaitUs('self');
 
@@ -74,7 +74,7 @@ class LoadRun {
 
   private resetWindow(): void {
     const t = this.tally;
-    this.last = { sends: t.sends, acks: t.acks, reconnects: t.reconnects, retries: t.retries, joins: t.joins, leaves: t.leaves, delivered: t.delivered, errors: { ...t.errors }, closed: { ...t.closedByServer } };
+    this.last = { sends: t.sends, acks: t.acks, reconnects: t.reconnects, retries: t.retries, joins: t.joins, leaves: t.leaves, delivered: t.delivered, backlog: t.backlog, errors: { ...t.errors }, closed: { ...t.closedByServer } };
     t.latenciesMs = [];
     this.cpuAtLast = process.cpuUsage();
     this.runQueueAtLast = runQueueWaitUs('self');
@@ -95,6 +95,7 @@ class LoadRun {
       joins: t.joins - this.last.joins,
       leaves: t.leaves - this.last.leaves,
       delivered: t.delivered - this.last.delivered,
+      backlog: t.backlog - this.last.backlog,
       closedByServer: countsSince(t.closedByServer, this.last.closed),
       cpuUs: cpu.user + cpu.system,
       runQueueUs: runQueue === undefined || this.runQueueAtLast === undefined ? undefined : runQueue - this.runQueueAtLast,

@@ -49,6 +49,8 @@ export interface WindowCounts {
   leaves: number;
   /** `msg` frames received by all connections. */
   delivered: number;
+  /** Messages received inside `joined` answers (the join backlogs): with delivered, the work the load asks for. */
+  backlog: number;
   /** Connections closed by the server (not by the soak), by close code. */
   closedByServer: Record<string, number>;
 }

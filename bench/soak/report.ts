@@ -181,7 +181,12 @@ function contentionSection(samples: SoakSample[], warmupSeconds: number): string
     '',
     `From the first half to the second (after the warm-up), medians: the server's run-queue wait ${pair((x) => x.serverRunQueuePercent)}, ` +
       `the rest of the machine's CPU ${pair(othersCpuPercent)}, the server's own CPU ${pair((x) => x.serverCpuPercent)}, acks a second ` +
-      `${halves.map((h) => fixed(med(h, (x) => x.acksPerSecond), 0)).join(' → ')}.`,
+      `${halves.map((h) => fixed(med(h, (x) => x.acksPerSecond), 0)).join(' → ')}, messages delivered live a second ` +
+      `${halves.map((h) => fixed(med(h, (x) => x.delivered / x.windowSeconds), 0)).join(' → ')}` +
+      // Runs before the backlog was counted have no such field.
+      (used.every((x) => typeof x.backlog === 'number')
+        ? `, messages in join backlogs a second ${halves.map((h) => fixed(med(h, (x) => x.backlog / x.windowSeconds), 0)).join(' → ')}.`
+        : '.'),
   );
   return lines;
 }

@@ -1,9 +1,9 @@
 /**
  * One connection of the soak's load, behaving like a browser tab left open for a long time:
  * it keeps a few rooms joined, sends now and then (sometimes after a `typing` notice),
- * changes rooms (leave one, join another) and now and then closes and reconnects, rejoining
- * its rooms with `since` like a client recovering from a dropped connection. Its times come
- * from its own seeded random source, so a seed replays the same schedule.
+ * changes rooms (leave one, join another, afresh) and now and then closes and reconnects,
+ * rejoining its rooms with `since` like a client recovering from a dropped connection. Its
+ * times come from its own seeded random source, so a seed replays the same schedule.
  *
  * Every send is tracked by cid until its `ack` or `error`; every `msg` and every `joined`
  * backlog is checked against the seq the connection holds for that room (the contract's
@@ -279,6 +279,11 @@ export class SoakConnection {
         return this.onJoined(f.room as string, f.seq as number, f.messages as Frame[], f.truncated === true);
       case 'left': {
         this.rooms.delete(f.room as string);
+        // A room left is joined afresh later (its latest 50), not with since: kept, the
+        // share of rejoins that ask for 500 missed messages would grow all through the run
+        // (each connection returns to more of the 100 rooms it has seen), and the load with
+        // it. Recovery with since is what reconnections test.
+        this.held.delete(f.room as string);
         this.tally.leaves++;
         return this.enterAnother();
       }
@@ -312,6 +317,7 @@ export class SoakConnection {
       return;
     }
     this.tally.joins++;
+    this.tally.backlog += backlog.length;
     this.failedJoins.delete(room);
     // With since, the backlog must continue from it and end at the room's seq; without, it
     // is only the latest messages, and the stream starts after the room's seq.

@@ -28,6 +28,7 @@ export function newTally(): Tally {
     joins: 0,
     leaves: 0,
     delivered: 0,
+    backlog: 0,
     closedByServer: {},
     stream: { gaps: 0, repeats: 0, unexpected: 0, truncatedRejoins: 0 },
     acked: new Map(),
