@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { runSoak, WORKLOAD_DEFAULTS } from './soak/run-soak.js';
 import { summaryLines, writeSoakResults } from './soak/report.js';
 import type { SoakResult } from './soak/results.js';
+import { driftReport } from './soak/drift.js';
 
 const USAGE = `npm run soak -- [options]
   --minutes N        length of the workload (default 30)
@@ -63,6 +64,8 @@ async function main(): Promise<void> {
   const out = values.out ?? new URL('./results', import.meta.url).pathname;
   if (values.render) {
     const result = JSON.parse(readFileSync(values.render, 'utf8')) as SoakResult;
+    // Recomputed by today's code, so an older run gains figures added since (same rule, same verdict).
+    result.drift = driftReport(result.samples, result.drift.warmupSeconds);
     const files = writeSoakResults(result, out, { json: false });
     return console.log(`wrote ${files.md} and ${files.svg}`);
   }

@@ -7,7 +7,7 @@
  * still "significant", and a large difference between two noisy points is not a trend.
  */
 import type { DriftFigure, DriftReport, SoakSample } from './results.js';
-import { linearFit, median } from './stats.js';
+import { linearFit, median, theilSenSlope } from './stats.js';
 
 export interface DriftRule {
   key: string;
@@ -85,6 +85,7 @@ export function driftOf(samples: SoakSample[], warmupSeconds: number, rule: Drif
   const second = median(values.slice(values.length - half));
   const span = points.length ? points[points.length - 1]![0] - points[0]![0] : 0;
   const fittedChange = fit && fit.slope * span;
+  const robustSlope = theilSenSlope(points);
   const threshold = m === undefined ? undefined : rule.threshold(m);
   return {
     key: rule.key,
@@ -94,6 +95,8 @@ export function driftOf(samples: SoakSample[], warmupSeconds: number, rule: Drif
     slopePerMinute: fit?.slope,
     t: fit?.t,
     fittedChange,
+    robustSlopePerMinute: robustSlope,
+    robustChange: robustSlope === undefined ? undefined : robustSlope * span,
     median: m,
     firstHalfMedian: first,
     secondHalfMedian: second,

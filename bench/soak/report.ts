@@ -87,15 +87,24 @@ export function markdownReport(r: SoakResult): string {
   lines.push(`**${r.drift.upward ? 'Upward drift' : 'No upward drift'}.**`, '');
   lines.push('![Server RSS, event-loop delay p99 and ack latency p99 over the run](soak-latest.svg)', '');
   lines.push('## Drift', '');
-  lines.push('| figure | slope /min | t | fitted change over the span | threshold | first half median | second half median | change | verdict |', '|---|--:|--:|--:|--:|--:|--:|--:|---|');
+  lines.push(
+    '| figure | slope /min | t | fitted change over the span | threshold | first half median | second half median | change | verdict | Theil-Sen slope /min (change over the span) |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|---|--:|',
+  );
   for (const f of r.drift.figures) {
     lines.push(
-      `| ${f.label} (${f.unit}) | ${signed(f.slopePerMinute, 3)} | ${fixed(f.t, 1)} | ${signed(f.fittedChange)} | ${fixed(f.threshold, 2)} | ${fixed(f.firstHalfMedian, 2)} | ${fixed(f.secondHalfMedian, 2)} | ${signed(f.halfChangePercent, 1)}% | ${f.informational ? 'shown' : f.upward ? '**upward**' : 'flat'} |`,
+      `| ${f.label} (${f.unit}) | ${signed(f.slopePerMinute, 3)} | ${fixed(f.t, 1)} | ${signed(f.fittedChange)} | ${fixed(f.threshold, 2)} | ${fixed(f.firstHalfMedian, 2)} | ${fixed(f.secondHalfMedian, 2)} | ${signed(f.halfChangePercent, 1)}% | ${f.informational ? 'shown' : f.upward ? '**upward**' : 'flat'} | ` +
+        `${f.robustSlopePerMinute === undefined ? '–' : `${signed(f.robustSlopePerMinute, 3)} (${signed(f.robustChange)})`} |`,
     );
   }
   lines.push('', `Fitted over ${r.drift.figures[0]?.samples ?? 0} samples from ${minutes(r.drift.warmupSeconds)} to the end (${minutes(r.drift.spanSeconds)}). Upward means t > 2 and a fitted change above the threshold:`, '');
   for (const f of r.drift.figures) lines.push(`- ${f.label}: ${f.why}.`);
-  lines.push('');
+  lines.push(
+    '',
+    'The Theil-Sen slope (the median of the slopes between every pair of samples) is shown beside the verdict, not part of it: ' +
+      'a few windows far above the rest, such as a p99 caught by one stall, tilt the least-squares line and barely move it.',
+  );
+  lines.push('', `Lowest server RSS in each 5 minutes, MB (what stays held, without the bursts a window may catch): ${rssFloors(s).join(', ')}.`, '');
 
   lines.push(...contentionSection(s, r.drift.warmupSeconds), '');
   lines.push('## Completeness', '');
@@ -152,6 +161,17 @@ const CONTENTION_BANDS: Array<[label: string, from: number, to: number]> = [
  * The latency figures by how long the server's event loop waited for a CPU in the window:
  * on a shared machine this tells Parley's own latency from its neighbours'.
  */
+/** The lowest RSS of each 5 minutes of samples. */
+function rssFloors(samples: SoakSample[], everySeconds = 300): string[] {
+  const floors = new Map<number, number>();
+  for (const x of samples) {
+    if (x.serverRssBytes === undefined) continue;
+    const block = Math.floor((x.t - 1) / everySeconds);
+    floors.set(block, Math.min(floors.get(block) ?? Infinity, x.serverRssBytes));
+  }
+  return [...floors.values()].map((b) => fixed(b / MB, 0));
+}
+
 function contentionSection(samples: SoakSample[], warmupSeconds: number): string[] {
   const waits = samples.map((x) => x.serverRunQueuePercent);
   if (waits.every((w) => w === undefined)) return [];

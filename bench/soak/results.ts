@@ -103,6 +103,9 @@ export interface DriftFigure {
   t: number | undefined;
   /** What the line gives from the first to the last sample used. */
   fittedChange: number | undefined;
+  /** Theil-Sen slope and the change it gives over the span: shown beside the verdict, not part of it (absent in older runs). */
+  robustSlopePerMinute?: number;
+  robustChange?: number;
   median: number | undefined;
   firstHalfMedian: number | undefined;
   secondHalfMedian: number | undefined;

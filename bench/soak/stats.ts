@@ -1,4 +1,4 @@
-/** The few statistics the soak needs: percentiles, medians, a correlation and a least-squares line. */
+/** The few statistics the soak needs: percentiles, medians, a correlation, a least-squares line and a robust slope. */
 import type { LatencyFigures } from './messages.js';
 
 /** Nearest-rank percentile of values sorted ascending. */
@@ -44,6 +44,22 @@ export function correlation(xs: Array<number | undefined>, ys: Array<number | un
     syy += (y - my) ** 2;
   }
   return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : undefined;
+}
+
+/**
+ * Theil-Sen slope: the median of the slopes between every pair of points. A few windows far
+ * above the rest (a p99 caught by one stall) move it little, where they can tilt a
+ * least-squares line. Undefined with fewer than 2 points of distinct x.
+ */
+export function theilSenSlope(points: Array<[x: number, y: number]>): number | undefined {
+  const slopes: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    for (let j = i + 1; j < points.length; j++) {
+      const dx = points[j]![0] - points[i]![0];
+      if (dx !== 0) slopes.push((points[j]![1] - points[i]![1]) / dx);
+    }
+  }
+  return median(slopes);
 }
 
 /** Ordinary least squares through (x, y); undefined with fewer than 3 points or no spread in x. */
