@@ -6,13 +6,13 @@
  * its own with that limit set, show the reason and when to try again. Screenshots go to
  * test/artifacts/.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, startTestServer, type TestServer } from './harness.js';
+import { newDataDir } from './db-template.js';
 import { findChromium } from './chromium.js';
 import { freePort } from '../server/store/embedded-db.js';
 
@@ -32,7 +32,7 @@ const CSP_REPORT = 'csp-violation: ';
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), 'parley-browser-'));
+  dataDir = newDataDir('parley-browser-');
   // A fixed port (not 0): the restart test listens again on it, and uSockets only sets
   // SO_REUSEADDR for a non-zero port.
   server = await startTestServer({ PORT: String(await freePort()) }, { dataDir });

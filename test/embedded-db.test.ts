@@ -4,13 +4,13 @@
  * refused), and a postmaster that dies under a running Parley is started again by itself.
  * Each test has its own DATA_DIR.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, newUser, startTestServer, type TestServer } from './harness.js';
+import { newDataDir } from './db-template.js';
 import { cmdline, postgresTree, processesMentioning, spawnServer, stillPostgres, stopIfRunning, waitListening, type Proc } from './spawn-server.js';
 import { lockFilePid } from '../server/store/embedded-db-owner.js';
 import { startEmbeddedDb, type EmbeddedDb } from '../server/store/embedded-db.js';
@@ -42,7 +42,7 @@ describe('embedded PostgreSQL lifecycle', () => {
   const dbs: EmbeddedDb[] = [];
 
   function freshDataDir(): string {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-lifecycle-'));
+    const dir = newDataDir('parley-lifecycle-');
     dataDirs.push(dir);
     return dir;
   }

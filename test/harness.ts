@@ -3,9 +3,7 @@
  * dir) for a test file, and a small HTTP client that keeps cookies like a browser. Tests of
  * the store alone get just the database (startTestDb).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig, type Config } from '../server/config.js';
 import { startEmbeddedDb, type EmbeddedDb } from '../server/store/embedded-db.js';
@@ -14,6 +12,7 @@ import { createLogger } from '../server/logger.js';
 import { startParley, type Parley } from '../server/main.js';
 import { WsClient } from './ws-client.js';
 import type { Clock } from '../server/clock.js';
+import { newDataDir } from './db-template.js';
 
 /**
  * Every test signs its users up, creates its rooms and joins them from one address, far
@@ -37,7 +36,7 @@ export interface TestServer extends Parley {
  * database (cleanup then leaves that dir for its owner to remove).
  */
 export async function startTestServer(env: Record<string, string> = {}, opts: { dataDir?: string; clock?: Clock } = {}): Promise<TestServer> {
-  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const dataDir = opts.dataDir ?? newDataDir();
   const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...UNLIMITED, ...env });
   const parley = await startParley(config, createLogger(config.logLevel), { clock: opts.clock });
   return {
@@ -57,9 +56,9 @@ export interface TestDb {
   cleanup(): Promise<void>;
 }
 
-/** An embedded PostgreSQL in a throwaway data dir, migrated, with an ORM on it. */
+/** An embedded PostgreSQL in a throwaway data dir (a copy of the template), migrated, with an ORM on it. */
 export async function startTestDb(): Promise<TestDb> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-db-'));
+  const dataDir = newDataDir('parley-db-');
   const db = await startEmbeddedDb(dataDir, () => {});
   const orm = await initOrm(db.url, { logger: () => {} });
   await migrate(orm);

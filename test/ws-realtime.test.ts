@@ -3,11 +3,10 @@
  * catching up with `since`, idempotent cids (also across a restart), seq order under
  * concurrent senders, and the hand-off from a join's snapshot to the live stream.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, newUser, startTestServer, type TestServer } from './harness.js';
+import { newDataDir } from './db-template.js';
 import { WsClient, type Frame } from './ws-client.js';
 
 interface Member {
@@ -445,7 +444,7 @@ describe('idempotent cid', () => {
   });
 
   it('a cid sent before a restart is still the same message after it', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'parley-restart-'));
+    const dataDir = newDataDir('parley-restart-');
     let s: TestServer | undefined;
     try {
       s = await startTestServer({}, { dataDir });
