@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './test/longest-first.js';
 
 export default defineConfig({
   test: {
@@ -9,5 +10,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: files run two at a time, each with its own PostgreSQL.
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirst },
   },
 });
