@@ -28,7 +28,8 @@ export interface HandlerDeps {
   typing: TypingThrottle;
   /** Joins and room creation per user (LIMIT_JOIN, LIMIT_ROOM_CREATE), shared with HTTP. */
   guards: AbuseGuards;
-  now?: () => number;
+  /** The clock of the send and typing limits and the join guards (server/clock.ts). */
+  now: () => number;
 }
 
 /** A join retries its snapshot when a first batch for the room is mid-commit; this bounds it. */
@@ -39,7 +40,7 @@ export class RoomHandlers {
   private readonly now: () => number;
 
   constructor(private readonly d: HandlerDeps) {
-    this.now = d.now ?? Date.now;
+    this.now = d.now;
   }
 
   /** Runs one validated frame. Never throws; async work reports its own errors. */
