@@ -3,8 +3,8 @@
  * by test/global-setup.ts, stopped cleanly, then copied into each test's data dir. Creating a
  * cluster costs seconds and every test file starts at least one; a copy costs a fraction of
  * that. The copy is what a restart over an existing data dir meets, which Parley must handle
- * anyway; the first start of an empty data dir keeps its own tests (process, embedded-db,
- * migrations), which take fresh dirs.
+ * anyway; the first start of an empty data dir keeps its own tests (process, migrations,
+ * config), which take empty dirs.
  *
  * The template's path travels in PARLEY_TEST_DB_TEMPLATE, which the test workers inherit.
  * Without it (a test file run some other way, the bench's reliability scripts) a data dir

@@ -70,7 +70,6 @@ interface StoredMessage {
   cid: string;
 }
 
-
 export class Ledger {
   private readonly entries = new Map<string, Entry>();
   /** Every attempt in send order, for figures over a time window. */

@@ -157,10 +157,6 @@ const CONTENTION_BANDS: Array<[label: string, from: number, to: number]> = [
   ['50% or more', 50, Infinity],
 ];
 
-/**
- * The latency figures by how long the server's event loop waited for a CPU in the window:
- * on a shared machine this tells Parley's own latency from its neighbours'.
- */
 /** The lowest RSS of each 5 minutes of samples. */
 function rssFloors(samples: SoakSample[], everySeconds = 300): string[] {
   const floors = new Map<number, number>();
@@ -172,6 +168,10 @@ function rssFloors(samples: SoakSample[], everySeconds = 300): string[] {
   return [...floors.values()].map((b) => fixed(b / MB, 0));
 }
 
+/**
+ * The latency figures by how long the server's event loop waited for a CPU in the window:
+ * on a shared machine this tells Parley's own latency from its neighbours'.
+ */
 function contentionSection(samples: SoakSample[], warmupSeconds: number): string[] {
   const waits = samples.map((x) => x.serverRunQueuePercent);
   if (waits.every((w) => w === undefined)) return [];
