@@ -1,5 +1,6 @@
 /** What a soak run produces: one sample per window, the end-of-run checks, and its settings. */
 import type { HistoryCheck, LatencyFigures, LoadFinal, WindowCounts } from './messages.js';
+import type { ServerRuntime } from '../server-process.js';
 
 /** One sampling window: the server as /proc and its probe saw it, the load's counts, the machine. */
 export interface SoakSample extends WindowCounts {
@@ -69,7 +70,7 @@ export interface SoakResult {
   /** Parley's settings on top of its defaults (a started server only). */
   serverEnv: Record<string, string>;
   /** The uWebSockets.js build and allocator the started server said it runs on (absent in runs before they were recorded, and with --url). */
-  serverRuntime?: { uws?: string; allocator?: string; glibc?: string };
+  serverRuntime?: ServerRuntime;
   setup: { signupMs: number; openMs: number; failures: string[] };
   samples: SoakSample[];
   final: LoadFinal;
