@@ -12,18 +12,20 @@
  *   BENCH_NODE=/path/to/node npm run bench:send-buffers # the servers on another node binary
  *   npm run bench:send-buffers -- --sockets 100 --rounds 3 --frames 1500
  *
+ * Each server starts through Parley's launcher (server/start.sh), once with jemalloc where the
+ * machine has it and once on the system's malloc, and says which it got.
+ *
  * Writes bench/results/send-buffers.md (or --out DIR).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ROOT } from './server-process.js';
 
-const JEMALLOC = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'].find(existsSync);
 const BUILDS = ['uws-current', 'uws-compat'];
 const MiB = 1024 * 1024;
 /** After a drain, before RSS is read: past jemalloc's default 10 s decay of freed pages. */
@@ -35,13 +37,13 @@ interface Stat {
   open: number;
   node: string;
   glibc: string;
+  allocator: string;
 }
 
 interface Round {
   heldRss: number;
   heldBuffered: number;
   drainedRss: number;
-  drainSeconds: number;
 }
 
 interface Row {
@@ -65,8 +67,10 @@ async function main(): Promise<void> {
   const node = process.env.BENCH_NODE || process.execPath;
   const rows: Row[] = [];
   for (const build of BUILDS) {
-    for (const allocator of JEMALLOC ? ['jemalloc', 'system'] : ['system']) {
-      const row = await measure(node, build, allocator, { sockets, rounds, frames });
+    for (const malloc of ['jemalloc', 'system']) {
+      const row = await measure(node, build, malloc, { sockets, rounds, frames });
+      // Without jemalloc on the machine the launcher fell back to the system's malloc: that row is next.
+      if (malloc === 'jemalloc' && row.allocator === 'system') continue;
       rows.push(row);
       console.log(rowLine(row));
     }
@@ -77,21 +81,22 @@ async function main(): Promise<void> {
   console.log(`wrote ${file}`);
 }
 
+/** `malloc` is PARLEY_MALLOC for the launcher; the row's allocator is what the server says it got. */
 async function measure(
   node: string,
   build: string,
-  allocator: string,
+  malloc: string,
   o: { sockets: number; rounds: number; frames: number },
 ): Promise<Row> {
-  const env: NodeJS.ProcessEnv = { ...process.env, BURST_FRAMES: String(o.frames) };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE: node, PARLEY_MALLOC: malloc, UWS_BUILD: build, BURST_FRAMES: String(o.frames) };
+  // The launcher keeps an LD_PRELOAD it is given: only PARLEY_MALLOC should choose.
   delete env.LD_PRELOAD;
-  if (allocator === 'jemalloc') env.LD_PRELOAD = JEMALLOC;
-  const server = spawn(node, ['--import', 'tsx', join(ROOT, 'bench/servers/send-buffer-server.ts'), build], {
+  const server = spawn('sh', [join(ROOT, 'server/start.sh'), 'bench/servers/send-buffer-server.ts'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const row: Row = { build, allocator, rounds: [] };
+  const row: Row = { build, allocator: malloc, rounds: [] };
   try {
     const said = await firstLine(server);
     if ('error' in said) return { ...row, error: String(said.error) };
@@ -101,6 +106,7 @@ async function measure(
     await sleep(500);
     const connected = await stat();
     row.connectedRss = connected.rss;
+    row.allocator = connected.allocator;
     row.runtime = `Node ${connected.node}, glibc ${connected.glibc}`;
     for (let r = 0; r < o.rounds; r++) {
       for (const c of clients) c.pause();
@@ -114,9 +120,8 @@ async function measure(
         await sleep(100);
         now = await stat();
       }
-      const drainSeconds = (performance.now() - drainStart) / 1000;
       await sleep(SETTLE_MS);
-      row.rounds.push({ heldRss: held.rss, heldBuffered: held.buffered, drainedRss: (await stat()).rss, drainSeconds });
+      row.rounds.push({ heldRss: held.rss, heldBuffered: held.buffered, drainedRss: (await stat()).rss });
     }
     for (const c of clients) c.destroy();
     return row;

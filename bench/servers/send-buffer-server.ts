@@ -2,23 +2,24 @@
  * Bare uWebSockets.js for bench/send-buffers.ts: does a build give back the memory of a
  * socket's send buffer once a slow reader has drained it? Nothing of Parley runs here.
  *
- *   node --import tsx bench/servers/send-buffer-server.ts <alias>   (uws-current or uws-compat)
+ *   UWS_BUILD=<alias> sh server/start.sh bench/servers/send-buffer-server.ts   (uws-current or uws-compat)
  *
  * A WebSocket that sends any message gets BURST_FRAMES binary frames of FRAME_BYTES in one
  * cork, as a rejoin backlog or a busy room reaches a reader that is behind. GET /stat answers
- * {rss, buffered, open, node, glibc}: buffered is the bytes uWS still holds for all open sockets. Prints
+ * {rss, buffered, open, node, glibc, allocator}: buffered is the bytes uWS still holds for all open sockets. Prints
  * {"port": N} or {"error": "..."} on stdout.
  */
 import { createRequire } from 'node:module';
 import type { WebSocket } from 'uws-current';
 import { glibcVersion, uwsAddonFiles, type Uws } from '../../server/uws/load-uws.js';
+import { allocatorInUse } from '../../server/allocator.js';
 
 const FRAME_BYTES = 4096;
 const BURST_FRAMES = Number(process.env.BURST_FRAMES ?? 1500);
 /** Parley's cut-off (server/gateway): a burst stays below it, as a live reader's would. */
 const MAX_BACKPRESSURE = 8 * 1024 * 1024;
 
-const alias = process.argv[2];
+const alias = process.env.UWS_BUILD;
 const addon = uwsAddonFiles().find((c) => c.alias === alias);
 let uws: Uws;
 try {
@@ -48,7 +49,7 @@ const app = uws
   .get('/stat', (res) => {
     let buffered = 0;
     for (const ws of sockets) buffered += ws.getBufferedAmount();
-    res.end(JSON.stringify({ rss: process.memoryUsage().rss, buffered, open: sockets.size, node: process.version, glibc: glibcVersion() }));
+    res.end(JSON.stringify({ rss: process.memoryUsage().rss, buffered, open: sockets.size, node: process.version, glibc: glibcVersion(), allocator: allocatorInUse() }));
   });
 
 app.listen('127.0.0.1', 0, (listenSocket) => {
