@@ -1,12 +1,13 @@
 /**
  * The soak's chart, hand-written SVG: three stacked panels over time (server RSS,
- * event-loop delay, ack latency), each with the warm-up shaded and the least-squares line of
- * the drift verdict drawn over the rest, and a strip under them of how long the server's
+ * event-loop delay, ack latency), each with the warm-up shaded and the Theil-Sen line of the
+ * drift verdict drawn over the rest, and a strip under them of how long the server's
  * event loop, and anything on the machine, waited for a CPU.
  */
 import type { DriftFigure } from './results.js';
 import { fixed, MB, minutes, num, signed } from './format.js';
 import type { SoakResult } from './results.js';
+import { medianIntercept } from './stats.js';
 
 const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -65,7 +66,10 @@ function timePanel(p: TimePanel, times: number[], endSeconds: number, warmupSeco
   const xOf = (t: number) => LEFT + (t / endSeconds) * plotW;
   const yOf = (v: number) => top + plotH - (Math.min(v, yTop) / yTop) * plotH;
   const f = p.drift;
-  const verdict = !f || f.slopePerMinute === undefined ? '' : ` · slope ${signed(f.slopePerMinute, 3)} ${p.unit}/min (t ${fixed(f.t, 1)}): ${f.upward ? 'UPWARD DRIFT' : 'flat'}`;
+  const verdict =
+    !f || f.robustSlopePerMinute === undefined
+      ? ''
+      : ` · Theil-Sen ${signed(f.robustSlopePerMinute, 3)} ${p.unit}/min (adjusted t ${fixed(f.tAdjusted, 1)}): ${f.upward ? 'UPWARD DRIFT' : 'flat'}`;
   out.push(`<text x="${LEFT}" y="${p.y + 16}" font-size="14" font-weight="600">${esc(p.title)}<tspan font-weight="400" fill="#475569">${esc(verdict)}</tspan></text>`);
   // Warm-up, left out of the fit.
   if (warmupSeconds > 0) {
@@ -114,11 +118,11 @@ function timePanel(p: TimePanel, times: number[], endSeconds: number, warmupSeco
     out.push(`<rect x="${LEFT + 70}" y="${top + 2}" width="${text.length * 6 + 8}" height="16" fill="#ffffff" fill-opacity="0.85"/>`);
     out.push(`<text x="${LEFT + 74}" y="${top + 14}" font-size="11" fill="#334155">${esc(text)}</text>`);
   }
-  if (f?.slopePerMinute !== undefined) {
-    const fitted = fittedEnds(times, p.series[0]!.values, warmupSeconds, f.slopePerMinute);
+  if (f?.robustSlopePerMinute !== undefined) {
+    const fitted = theilSenEnds(times, p.series[0]!.values, warmupSeconds, f.robustSlopePerMinute);
     if (fitted) {
       const [[x1, y1], [x2, y2]] = fitted;
-      out.push(`<line x1="${xOf(x1)}" y1="${yOf(y1)}" x2="${xOf(x2)}" y2="${yOf(y2)}" stroke="#dc2626" stroke-width="1.5" stroke-dasharray="6 4"><title>least-squares line after the warm-up</title></line>`);
+      out.push(`<line x1="${xOf(x1)}" y1="${yOf(y1)}" x2="${xOf(x2)}" y2="${yOf(y2)}" stroke="#dc2626" stroke-width="1.5" stroke-dasharray="6 4"><title>Theil-Sen line after the warm-up</title></line>`);
     }
   }
   // Legend in the plot's top right corner, on white so lines under it do not cross the text.
@@ -133,13 +137,14 @@ function timePanel(p: TimePanel, times: number[], endSeconds: number, warmupSeco
   return out.join('\n');
 }
 
-/** The fitted line's two ends (seconds, value), from the points after the warm-up: it passes through their mean. */
-function fittedEnds(times: number[], values: Array<number | undefined>, warmupSeconds: number, slopePerMinute: number): [[number, number], [number, number]] | undefined {
-  const pts = times.map((t, i) => [t, values[i]] as const).filter((p): p is readonly [number, number] => p[0] > warmupSeconds && p[1] !== undefined);
-  if (pts.length < 2) return undefined;
-  const mx = pts.reduce((s, [t]) => s + t, 0) / pts.length;
-  const my = pts.reduce((s, [, v]) => s + v, 0) / pts.length;
-  const at = (t: number): [number, number] => [t, my + (slopePerMinute * (t - mx)) / 60];
+/** The Theil-Sen line's two ends (seconds, value), over the points after the warm-up. */
+function theilSenEnds(times: number[], values: Array<number | undefined>, warmupSeconds: number, slopePerMinute: number): [[number, number], [number, number]] | undefined {
+  const pts = times
+    .map((t, i) => [t / 60, values[i]] as [number, number | undefined])
+    .filter((p): p is [number, number] => p[0] * 60 > warmupSeconds && p[1] !== undefined);
+  const intercept = medianIntercept(pts, slopePerMinute);
+  if (pts.length < 2 || intercept === undefined) return undefined;
+  const at = (minute: number): [number, number] => [minute * 60, intercept + slopePerMinute * minute];
   return [at(pts[0]![0]), at(pts[pts.length - 1]![0])];
 }
 
@@ -204,7 +209,7 @@ export function svgChart(r: SoakResult): string {
   ];
   const caption =
     `${r.startedAt.slice(0, 10)} · ${num(r.settings.connections)} connections, ${r.settings.rooms} rooms, ${minutes(r.settings.seconds)}, a sample every ${r.settings.sampleSeconds} s · ` +
-    `dashed: least-squares line after the warm-up · ${r.drift.upward ? 'upward drift' : 'no upward drift'}`;
+    `dashed: Theil-Sen line after the warm-up · ${r.drift.upward ? 'upward drift' : 'no upward drift'}`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,

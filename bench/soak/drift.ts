@@ -1,10 +1,21 @@
 /**
- * The drift verdict: after a warm-up, a least-squares line through each figure's samples,
- * its slope per minute, how much it says the figure grew over the measured span, and the
- * change from the first half's median to the second half's. A figure drifts upward when its
- * slope is significant (t > 2) and the growth the line gives over the span exceeds the
- * figure's threshold; both, because over a long run a slope far too small to matter is
- * still "significant", and a large difference between two noisy points is not a trend.
+ * The drift verdict: after a warm-up, each figure's trend over the measured span, judged on
+ * two counts. A figure drifts upward when
+ * - its least-squares slope is significant once the t is corrected for neighbouring windows
+ *   that move together (tAdjusted > 2), and
+ * - the growth its Theil-Sen slope gives over the span exceeds the figure's threshold.
+ * Both, because over a long run a slope far too small to matter is still "significant", and a
+ * large difference between two noisy points is not a trend. The Theil-Sen slope measures the
+ * size because a few windows far above the rest (a p99 caught by one stall) tilt a
+ * least-squares line and barely move it.
+ *
+ * This is the second rule (DRIFT_RULE_VERSION 2). The first judged the least-squares line
+ * alone (plain t > 2, its fitted change above the threshold); its figures are still reported.
+ * Rule 2 was committed before the run that first used it. It came after two 30-minute runs
+ * whose RSS and event-loop delay were flat and whose ack p99 rule 1 called upward (plain t 2.8
+ * and 2.1, fitted change +34 and +28 ms against thresholds of 16 and 18) while the Theil-Sen
+ * change was +11 and +6 ms: a few high windows tilted the line (docs/reliability.md, "Soak").
+ * The t correction matters for RSS, whose windows follow each other (residual lag-1 r about 0.7).
  */
 import type { DriftFigure, DriftReport, SoakSample } from './results.js';
 import { linearFit, median, theilSenSlope } from './stats.js';
@@ -24,6 +35,7 @@ export interface DriftRule {
 
 const MB = 1024 * 1024;
 const SIGNIFICANT_T = 2;
+export const DRIFT_RULE_VERSION = 2;
 
 export const DRIFT_RULES: DriftRule[] = [
   {
@@ -86,6 +98,7 @@ export function driftOf(samples: SoakSample[], warmupSeconds: number, rule: Drif
   const span = points.length ? points[points.length - 1]![0] - points[0]![0] : 0;
   const fittedChange = fit && fit.slope * span;
   const robustSlope = theilSenSlope(points);
+  const robustChange = robustSlope === undefined ? undefined : robustSlope * span;
   const threshold = m === undefined ? undefined : rule.threshold(m);
   return {
     key: rule.key,
@@ -94,9 +107,11 @@ export function driftOf(samples: SoakSample[], warmupSeconds: number, rule: Drif
     samples: points.length,
     slopePerMinute: fit?.slope,
     t: fit?.t,
+    tAdjusted: fit?.tAdjusted,
+    residualLag1: fit?.residualLag1,
     fittedChange,
     robustSlopePerMinute: robustSlope,
-    robustChange: robustSlope === undefined ? undefined : robustSlope * span,
+    robustChange,
     median: m,
     firstHalfMedian: first,
     secondHalfMedian: second,
@@ -104,7 +119,8 @@ export function driftOf(samples: SoakSample[], warmupSeconds: number, rule: Drif
     threshold,
     why: rule.why,
     informational: !!rule.informational,
-    upward: !!fit && fit.t > SIGNIFICANT_T && fittedChange !== undefined && threshold !== undefined && fittedChange > threshold,
+    upward: !!fit && fit.tAdjusted > SIGNIFICANT_T && robustChange !== undefined && threshold !== undefined && robustChange > threshold,
+    upwardByRule1: !!fit && fit.t > SIGNIFICANT_T && fittedChange !== undefined && threshold !== undefined && fittedChange > threshold,
   };
 }
 
@@ -112,6 +128,7 @@ export function driftReport(samples: SoakSample[], warmupSeconds: number): Drift
   const figures = DRIFT_RULES.map((r) => driftOf(samples, warmupSeconds, r));
   const used = samples.filter((s) => s.t > warmupSeconds);
   return {
+    rule: DRIFT_RULE_VERSION,
     warmupSeconds,
     spanSeconds: used.length ? used[used.length - 1]!.t - used[0]!.t : 0,
     figures,

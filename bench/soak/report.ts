@@ -54,8 +54,8 @@ function unsettledText(r: SoakResult): string {
 function driftLine(f: DriftFigure): string {
   const verdict = f.informational ? '(shown, not judged)' : f.upward ? 'UPWARD' : 'flat';
   return (
-    `${f.label}: slope ${signed(f.slopePerMinute, 3)} ${f.unit}/min (t ${fixed(f.t, 1)}), fitted change ${signed(f.fittedChange)} ${f.unit} ` +
-    `vs threshold ${fixed(f.threshold, 2)}; halves ${fixed(f.firstHalfMedian, 2)} → ${fixed(f.secondHalfMedian, 2)} (${signed(f.halfChangePercent, 1)}%): ${verdict}`
+    `${f.label}: Theil-Sen change ${signed(f.robustChange)} ${f.unit} vs threshold ${fixed(f.threshold, 2)}, t ${fixed(f.t, 1)} (adjusted ${fixed(f.tAdjusted, 1)}); ` +
+    `halves ${fixed(f.firstHalfMedian, 2)} → ${fixed(f.secondHalfMedian, 2)} (${signed(f.halfChangePercent, 1)}%): ${verdict}`
   );
 }
 
@@ -88,22 +88,25 @@ export function markdownReport(r: SoakResult): string {
   lines.push('![Server RSS, event-loop delay p99 and ack latency p99 over the run](soak-latest.svg)', '');
   lines.push('## Drift', '');
   lines.push(
-    '| figure | slope /min | t | fitted change over the span | threshold | first half median | second half median | change | verdict | Theil-Sen slope /min (change over the span) |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|---|--:|',
+    '| figure | Theil-Sen slope /min | its change over the span | threshold | least-squares slope /min | t | residual lag-1 r | adjusted t | first half median | second half median | change | verdict | rule 1 (least squares alone) |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|',
   );
   for (const f of r.drift.figures) {
+    const judged = (upward: boolean | undefined) => (f.informational ? 'shown' : upward ? '**upward**' : upward === undefined ? '–' : 'flat');
     lines.push(
-      `| ${f.label} (${f.unit}) | ${signed(f.slopePerMinute, 3)} | ${fixed(f.t, 1)} | ${signed(f.fittedChange)} | ${fixed(f.threshold, 2)} | ${fixed(f.firstHalfMedian, 2)} | ${fixed(f.secondHalfMedian, 2)} | ${signed(f.halfChangePercent, 1)}% | ${f.informational ? 'shown' : f.upward ? '**upward**' : 'flat'} | ` +
-        `${f.robustSlopePerMinute === undefined ? '–' : `${signed(f.robustSlopePerMinute, 3)} (${signed(f.robustChange)})`} |`,
+      `| ${f.label} (${f.unit}) | ${signed(f.robustSlopePerMinute, 3)} | ${signed(f.robustChange)} | ${fixed(f.threshold, 2)} | ${signed(f.slopePerMinute, 3)} | ${fixed(f.t, 1)} | ${fixed(f.residualLag1, 2)} | ${fixed(f.tAdjusted, 1)} | ` +
+        `${fixed(f.firstHalfMedian, 2)} | ${fixed(f.secondHalfMedian, 2)} | ${signed(f.halfChangePercent, 1)}% | ${judged(f.upward)} | ${judged(f.upwardByRule1)} |`,
     );
   }
-  lines.push('', `Fitted over ${r.drift.figures[0]?.samples ?? 0} samples from ${minutes(r.drift.warmupSeconds)} to the end (${minutes(r.drift.spanSeconds)}). Upward means t > 2 and a fitted change above the threshold:`, '');
-  for (const f of r.drift.figures) lines.push(`- ${f.label}: ${f.why}.`);
   lines.push(
     '',
-    'The Theil-Sen slope (the median of the slopes between every pair of samples) is shown beside the verdict, not part of it: ' +
-      'a few windows far above the rest, such as a p99 caught by one stall, tilt the least-squares line and barely move it.',
+    `Fitted over ${r.drift.figures[0]?.samples ?? 0} samples from ${minutes(r.drift.warmupSeconds)} to the end (${minutes(r.drift.spanSeconds)}). ` +
+      `Judged by drift rule ${r.drift.rule ?? 1}: upward means the Theil-Sen slope (the median of the slopes between every pair of samples) gives a change over the span above the threshold, ` +
+      `and the least-squares slope's t, corrected for neighbouring windows that move together (divided by sqrt((1 + r) / (1 - r)) for a positive lag-1 residual autocorrelation r), is above 2. ` +
+      'Rule 1, shown in the last column, judged the least-squares line alone: plain t above 2 and its fitted change above the threshold. Thresholds:',
+    '',
   );
+  for (const f of r.drift.figures) lines.push(`- ${f.label}: ${f.why}.`);
   lines.push('', `Lowest server RSS in each 5 minutes, MB (what stays held, without the bursts a window may catch): ${rssFloors(s).join(', ')}.`, '');
 
   lines.push(...contentionSection(s, r.drift.warmupSeconds), '');

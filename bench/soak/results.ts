@@ -102,9 +102,12 @@ export interface DriftFigure {
   slopePerMinute: number | undefined;
   /** slope / its standard error. */
   t: number | undefined;
+  /** t corrected for residuals that follow each other (stats.ts linearFit); absent in runs judged by rule 1. */
+  tAdjusted?: number;
+  residualLag1?: number;
   /** What the line gives from the first to the last sample used. */
   fittedChange: number | undefined;
-  /** Theil-Sen slope and the change it gives over the span: shown beside the verdict, not part of it (absent in older runs). */
+  /** Theil-Sen slope and the change it gives over the span: the size rule 2 judges (absent in older runs). */
   robustSlopePerMinute?: number;
   robustChange?: number;
   median: number | undefined;
@@ -116,9 +119,13 @@ export interface DriftFigure {
   why: string;
   informational: boolean;
   upward: boolean;
+  /** What rule 1 (least squares alone) would say, kept for comparison. */
+  upwardByRule1?: boolean;
 }
 
 export interface DriftReport {
+  /** Which drift rule judged the run (drift.ts); absent means rule 1. */
+  rule?: number;
   warmupSeconds: number;
   /** From the first to the last sample used. */
   spanSeconds: number;

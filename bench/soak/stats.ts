@@ -26,8 +26,17 @@ export interface LineFit {
   intercept: number;
   /** Standard error of the slope (ordinary least squares, residuals assumed independent). */
   slopeStdErr: number;
-  /** slope / slopeStdErr: above about 2, a slope this far from 0 is unlikely from noise alone. */
+  /** slope / slopeStdErr: above about 2, a slope this far from 0 is unlikely from noise alone, if the residuals are independent. */
   t: number;
+  /** Lag-1 autocorrelation of the residuals in x order. */
+  residualLag1: number;
+  /**
+   * t with the standard error widened for residuals that follow each other (a slow wave of
+   * windows above the line, then below it): by sqrt((1 + r) / (1 - r)) for a positive lag-1
+   * autocorrelation r, the usual correction for an AR(1) series. Neighbouring 10 s windows of
+   * a p99 share the same backlog and the same GC cycles, so plain t overstates how sure a slope is.
+   */
+  tAdjusted: number;
 }
 
 export function correlation(xs: Array<number | undefined>, ys: Array<number | undefined>): number | undefined {
@@ -77,8 +86,33 @@ export function linearFit(points: Array<[x: number, y: number]>): LineFit | unde
   if (sxx === 0) return undefined;
   const slope = sxy / sxx;
   const intercept = my - slope * mx;
-  const residual = points.reduce((s, [x, y]) => s + (y - intercept - slope * x) ** 2, 0);
+  const residuals = [...points].sort((a, b) => a[0] - b[0]).map(([x, y]) => y - intercept - slope * x);
+  const residual = residuals.reduce((s, e) => s + e * e, 0);
   const slopeStdErr = Math.sqrt(residual / (n - 2) / sxx);
-  return { slope, intercept, slopeStdErr, t: slopeStdErr > 0 ? slope / slopeStdErr : slope === 0 ? 0 : Infinity * Math.sign(slope) };
+  const t = slopeStdErr > 0 ? slope / slopeStdErr : slope === 0 ? 0 : Infinity * Math.sign(slope);
+  const r = lag1Autocorrelation(residuals);
+  // Capped below 1: a residual series that only ever rises would make the factor infinite.
+  const widen = r > 0 ? Math.sqrt((1 + r) / (1 - Math.min(r, 0.99))) : 1;
+  return { slope, intercept, slopeStdErr, t, residualLag1: r, tAdjusted: t / widen };
+}
+
+/** Correlation of each value with the next, around their mean; 0 for fewer than 3 values or none that differ. */
+export function lag1Autocorrelation(values: number[]): number {
+  const n = values.length;
+  if (n < 3) return 0;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    const d = values[i]! - mean;
+    den += d * d;
+    if (i + 1 < n) num += d * (values[i + 1]! - mean);
+  }
+  return den > 0 ? num / den : 0;
+}
+
+/** The Theil-Sen line's intercept: the median of y - slope * x. */
+export function medianIntercept(points: Array<[x: number, y: number]>, slope: number): number | undefined {
+  return median(points.map(([x, y]) => y - slope * x));
 }
 
