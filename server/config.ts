@@ -25,6 +25,17 @@ export interface Config {
   trustProxy: boolean;
   limits: Limits;
   abuse: AbuseLimits;
+  cluster: ClusterConfig;
+}
+
+/** Several Parley processes sharing rooms, presence and order (docs/cluster.md). */
+export interface ClusterConfig {
+  /** REDIS_URL: set, Parley runs as one node of a cluster; unset, as a single process. */
+  redisUrl: string | undefined;
+  /** NODE_ID: this process's name in the cluster; generated at each start when unset. */
+  nodeId: string;
+  /** REUSE_PORT: share PORT with other Parley processes on this machine (SO_REUSEPORT), the kernel spreading connections. */
+  reusePort: boolean;
 }
 
 /**
@@ -211,5 +222,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (m: strin
     trustProxy: parseBoolean('TRUST_PROXY', env.TRUST_PROXY),
     limits: loadLimits(env),
     abuse: loadAbuseLimits(env),
+    cluster: loadCluster(env),
   };
+}
+
+const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function loadCluster(env: NodeJS.ProcessEnv = {}): ClusterConfig {
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  const nodeId = env.NODE_ID || `node-${randomBytes(4).toString('hex')}`;
+  if (!NODE_ID.test(nodeId)) throw new ConfigError(`NODE_ID must be 1..64 of A-Z a-z 0-9 _ . -, got "${env.NODE_ID}"`);
+  return { redisUrl, nodeId, reusePort: parseBoolean('REUSE_PORT', env.REUSE_PORT) };
 }

@@ -1,6 +1,7 @@
 /**
  * Composition root: config -> database -> ORM -> stores -> broker -> presence -> gateway -> HTTP.
- * The only place that decides which implementations are wired together.
+ * The only place that decides which implementations are wired together: with REDIS_URL, the
+ * Redis broker and presence (a cluster node); without it, the local ones (a single process).
  */
 import { fileURLToPath } from 'node:url';
 import type { TemplatedApp } from 'uws-current';
@@ -23,8 +24,16 @@ import { MessageStore } from './store/message-store.js';
 import { GroupCommitWriter } from './store/group-commit.js';
 import { writerPool } from './store/writer-pool.js';
 import { LocalBroker } from './broker/local-broker.js';
+import { RedisBroker } from './broker/redis-broker.js';
+import { RoomTopics } from './broker/room-topics.js';
+import type { Broker } from './broker/broker.js';
 import { RoomFeed } from './chat/room-feed.js';
-import { PresenceTracker } from './presence/presence-tracker.js';
+import { LocalPresence, type Presence, type PresenceDiff } from './presence/presence.js';
+import { RedisPresence } from './presence/redis-presence.js';
+import { RoomMembership } from './gateway/room-membership.js';
+import { LiveLists } from './chat/live-lists.js';
+import { relayRevocations } from './auth/revocation-relay.js';
+import { encodeFrame } from './protocol/codec.js';
 import { TypingThrottle } from './limits/typing-throttle.js';
 import { createAbuseGuards } from './limits/abuse-guards.js';
 import { RoomHandlers } from './gateway/room-handlers.js';
@@ -37,6 +46,8 @@ import { allocatorInUse } from './allocator.js';
 export const WEB_DIST = fileURLToPath(new URL('../dist/web', import.meta.url));
 
 const GUARD_SWEEP_MS = 60_000;
+/** In a cluster, how often each node compares the rooms it holds with PostgreSQL (the broker may drop events). */
+const RECONCILE_MS = 3000;
 
 export interface Parley {
   port: number;
@@ -53,6 +64,8 @@ export interface ParleyOptions {
 
 export async function startParley(config: Config, log: Logger, opts: ParleyOptions = {}): Promise<Parley> {
   const clock = opts.clock ?? systemClock;
+  // In a cluster every line names its node.
+  if (config.cluster.redisUrl) log = log.child({ node: config.cluster.nodeId });
   const now = () => clock.now();
   const { uws } = loadUws((m) => log.info(m));
   log.info({ allocator: allocatorInUse(), glibc: glibcVersion() }, 'memory allocator (see server/start.sh)');
@@ -78,7 +91,22 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
   const rooms = new RoomStore(orm);
   const messages = new MessageStore(orm);
   const server = uws.App();
-  const feed = new RoomFeed(new LocalBroker(server));
+  const { cluster } = config;
+  let broker: Broker;
+  if (cluster.redisUrl) {
+    const redis = new RedisBroker({ url: cluster.redisUrl, nodeId: cluster.nodeId, log });
+    await redis.start();
+    broker = redis;
+  } else {
+    broker = new LocalBroker(cluster.nodeId);
+  }
+  log.info({ node: cluster.nodeId, cluster: !!cluster.redisUrl }, cluster.redisUrl ? 'cluster node (REDIS_URL set)' : 'single process (REDIS_URL unset)');
+  const topics = new RoomTopics(server);
+  const feed = new RoomFeed({ topics, broker, source: messages, log, clock, reconcileEveryMs: cluster.redisUrl ? RECONCILE_MS : undefined });
+  const publishDiff = (d: PresenceDiff) => feed.publishLocal(d.room, encodeFrame({ t: 'presence', room: d.room, joins: d.joins, leaves: d.leaves }));
+  const presence: Presence = cluster.redisUrl ? new RedisPresence({ broker, clock, log, publish: publishDiff }) : new LocalPresence(cluster.nodeId, publishDiff);
+  const membership = new RoomMembership({ feed, messages, presence });
+  const lists = new LiveLists({ presence, topics, broker });
   const writerDb = writerPool(databaseUrl);
   const writer = new GroupCommitWriter({
     run: writerDb.run,
@@ -87,12 +115,17 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
     lingerMs: limits.commitLingerMs,
     onError: (err, size) => log.warn({ err: (err as Error).message, size }, 'group commit failed; senders told unavailable'),
   });
-  const presence = new PresenceTracker();
   const origins = new OriginPolicy(config.allowedOrigins);
   const cookie = new SessionCookie(config.sessionSecret, config.secureCookies);
-  const handlers = new RoomHandlers({ log, limits, rooms, messages, writer, feed, presence, guards, typing: new TypingThrottle(limits.typingIntervalMs), now });
-  const gateway = new WsGateway({ uws, log, limits, cookie, sessions, origins, presence, feed, handlers, now });
+  const handlers = new RoomHandlers({ log, limits, rooms, writer, feed, membership, lists, guards, typing: new TypingThrottle(limits.typingIntervalMs), now });
+  const gateway = new WsGateway({ uws, log, limits, cookie, sessions, origins, presence, membership, handlers, now });
   gateway.attach(server);
+  // Only now may anything publish to a topic: uWS makes its topic tree with the first
+  // WebSocket route, and a publish before it crashes the process (SIGSEGV on the 20.30
+  // build). Presence publishes as soon as the other nodes answer its hello.
+  await presence.start();
+  await lists.start();
+  if (cluster.redisUrl) await relayRevocations(sessions, broker, (ids) => gateway.closeSessions(ids));
 
   const app = createApp({
     log,
@@ -109,11 +142,13 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
     messages,
     writer,
     messageLimits: limits,
-    online: gateway,
+    online: presence,
+    directory: lists,
     ready: async () => {
       await orm.em.getConnection().execute('select 1');
       return true;
     },
+    clusterLinkUp: cluster.redisUrl ? () => broker.connected : undefined,
     staticFiles: staticHandler(loadStaticFiles(WEB_DIST)),
   });
 
@@ -125,9 +160,13 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
 
   // Exclusive: without it uSockets sets SO_REUSEPORT, and a second Parley started on the same
   // port would silently share the connections. SO_REUSEADDR (restart right after a stop) stays.
-  const listenSocket = await new Promise<unknown>((resolve) => listenExclusive(server, config.host, config.port, resolve));
+  // REUSE_PORT asks for exactly that sharing, for several nodes of a cluster on one machine.
+  const listenSocket = await new Promise<unknown>((resolve) => listenOn(server, config.host, config.port, cluster.reusePort ? 0 : LIBUS_LISTEN_EXCLUSIVE_PORT, resolve));
   if (!listenSocket) {
     stopGuardSweep();
+    await presence.stop();
+    feed.close();
+    await broker.close();
     await writerDb.close();
     await orm.close();
     await embeddedDb?.stop();
@@ -148,6 +187,11 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
         stopGuardSweep();
         gateway.shutdown();
         await writer.whenIdle();
+        // Says bye, so the other nodes drop this one's members at once instead of after the timeout.
+        await presence.stop();
+        lists.stop();
+        feed.close();
+        await broker.close();
         sessions.close();
         server.close?.();
         await writerDb.close();
@@ -162,8 +206,8 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
 type ListenWithOptions = (host: string, port: number, options: number, cb: (socket: unknown) => void) => unknown;
 const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 
-function listenExclusive(app: TemplatedApp, host: string, port: number, cb: (socket: unknown) => void): void {
-  (app.listen as unknown as ListenWithOptions).call(app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, cb);
+function listenOn(app: TemplatedApp, host: string, port: number, options: number, cb: (socket: unknown) => void): void {
+  (app.listen as unknown as ListenWithOptions).call(app, host, port, options, cb);
 }
 
 async function main(): Promise<void> {

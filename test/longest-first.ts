@@ -9,6 +9,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const LONGEST = [
   'test/fuzz.test.ts', // 42 s
+  'test/cluster.test.ts', // 38 s
   'test/browser.test.ts', // 27 s
   'test/embedded-db.test.ts', // 26 s
   'test/http-framing.test.ts', // 24 s

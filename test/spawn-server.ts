@@ -27,7 +27,7 @@ export interface Proc {
 /** Spawns the server with a clean Parley environment plus `env`. */
 export function spawnServer(env: Record<string, string>): Proc {
   const base = { ...process.env };
-  for (const k of ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'PUBLIC_URL', 'ALLOWED_ORIGINS', 'SESSION_SECRET', 'LOG_LEVEL']) delete base[k];
+  for (const k of ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'PUBLIC_URL', 'ALLOWED_ORIGINS', 'SESSION_SECRET', 'LOG_LEVEL', 'REDIS_URL', 'NODE_ID', 'REUSE_PORT']) delete base[k];
   // This node, not the PATH's: the tests may run on another.
   const child = spawn('sh', ['server/start.sh'], {
     cwd: ROOT,

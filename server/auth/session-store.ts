@@ -1,7 +1,8 @@
 /**
  * Server-side sessions. The cookie carries only a sealed session id; the row in `sessions`
  * is the truth, so deleting it (logout, password change) revokes at once on this process
- * and within CACHE_MS on any other.
+ * and within CACHE_MS on any other; in a cluster the other nodes are told at once
+ * (revocation-relay.ts) and close that session's sockets too.
  */
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -171,6 +172,12 @@ export class SessionStore {
     if (ids.length === 0) return;
     await em.nativeDelete(Session, { id: { $in: ids } });
     this.forget(ids);
+  }
+
+  /** Sessions revoked on another node of the cluster: no longer trusted from the cache here. */
+  revokedElsewhere(ids: string[]): void {
+    this.revocations++;
+    for (const id of ids) this.cache.delete(id);
   }
 
   private forget(ids: string[]): void {

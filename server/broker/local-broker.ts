@@ -1,14 +1,28 @@
 /**
- * The single-process broker: uWS's own topic pub/sub, which copies the frame once into
- * each subscriber's queue and writes them out at the end of the event-loop iteration.
+ * The broker of a single process: there are no other nodes, so nothing is relayed and
+ * subscriptions cost nothing. Parley without REDIS_URL runs on this, at the speed of uWS
+ * topics alone.
  */
-import type { TemplatedApp } from 'uws-current';
 import type { Broker } from './broker.js';
 
 export class LocalBroker implements Broker {
-  constructor(private readonly app: Pick<TemplatedApp, 'publish'>) {}
+  readonly connected = true;
 
-  publish(topic: string, frame: Uint8Array): void {
-    this.app.publish(topic, frame, true);
+  constructor(readonly nodeId: string) {}
+
+  publish(): void {}
+
+  subscribe(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  unsubscribe(): void {}
+
+  onReconnect(): void {}
+
+  onDisconnect(): void {}
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 }

@@ -1,39 +1,35 @@
 /**
- * What each client frame does: join, leave, send, typing. Replies follow the contract;
+ * What each client frame does: join, leave, send, typing, watch. Replies follow the contract;
  * every failure becomes an `error` frame and the connection stays usable.
  */
 import type { Logger } from 'pino';
 import type { Limits } from '../config.js';
-import type { ClientFrame, ChatMessage } from '../protocol/frames.js';
-import { JOIN_BACKLOG_MAX, JOIN_LATEST } from '../protocol/frames.js';
-import { roomTopic } from '../broker/broker.js';
-import type { PresenceTracker } from '../presence/presence-tracker.js';
+import type { ClientFrame } from '../protocol/frames.js';
+import { roomTopic } from '../broker/room-topics.js';
 import type { RoomFeed } from '../chat/room-feed.js';
+import type { LiveLists } from '../chat/live-lists.js';
 import { DIRECT_PREFIX, canAccess, type RoomStore } from '../store/room-store.js';
-import type { MessageStore } from '../store/message-store.js';
 import { storeErrorCode, type GroupCommitWriter } from '../store/group-commit.js';
 import { encodeFrame } from '../protocol/codec.js';
 import type { TypingThrottle } from '../limits/typing-throttle.js';
 import type { AbuseGuards } from '../limits/abuse-guards.js';
 import { errorFrame, sendFrame, withRef, type Socket } from './connection.js';
+import type { RoomMembership } from './room-membership.js';
 
 export interface HandlerDeps {
   log: Logger;
   limits: Limits;
   rooms: RoomStore;
-  messages: MessageStore;
-  writer: GroupCommitWriter;
-  feed: RoomFeed;
-  presence: PresenceTracker;
+  writer: Pick<GroupCommitWriter, 'submit'>;
+  feed: Pick<RoomFeed, 'relayTyping'>;
+  membership: RoomMembership;
+  lists: LiveLists;
   typing: TypingThrottle;
   /** Joins and room creation per user (LIMIT_JOIN, LIMIT_ROOM_CREATE), shared with HTTP. */
   guards: AbuseGuards;
   /** The clock of the send and typing limits and the join guards (server/clock.ts). */
   now: () => number;
 }
-
-/** A join retries its snapshot when a first batch for the room is mid-commit; this bounds it. */
-const JOIN_ATTEMPTS = 10;
 
 export class RoomHandlers {
   private joinAttempt = 0;
@@ -54,6 +50,8 @@ export class RoomHandlers {
         return this.send(ws, frame.room, frame.body, frame.cid, frame.ref);
       case 'typing':
         return this.typingNotice(ws, frame.room, frame.ref);
+      case 'watch':
+        return this.reply(ws, withRef(this.d.lists.watch(ws, ws.getUserData().user.id), frame.ref));
     }
   }
 
@@ -85,7 +83,7 @@ export class RoomHandlers {
     }
   }
 
-  /** Resolves the room, reads the backlog and, in one tick, subscribes and answers `joined`. */
+  /** Resolves the room (creating a public one), checks access, then joins through RoomMembership. */
   private async joinSnapshot(ws: Socket, room: string, since: number | undefined, ref: string | number | undefined, stillWanted: () => boolean): Promise<void> {
     const st = ws.getUserData();
     let roomRef = await this.d.rooms.ref(room);
@@ -97,59 +95,22 @@ export class RoomHandlers {
         return this.reply(ws, errorFrame('rate_limited', `too many new rooms; retry in ${Math.ceil(wait / 1000)} s`, { room, ref, retry_after: wait }));
       }
       roomRef = await this.d.rooms.refOrCreatePublic(room);
+      // Possibly made by a racing join instead; the lists take a room they know as it is.
+      if (roomRef) this.d.lists.roomAdded({ name: roomRef.name, kind: 'public', topic: null, lastSeq: 0, lastAt: null });
     }
     if (!stillWanted()) return;
     if (!roomRef) return this.reply(ws, errorFrame('not_found', `no room named ${room}`, { room, ref }));
     if (!canAccess(roomRef, st.user.id)) return this.reply(ws, errorFrame('forbidden', `${room} is a direct room of two other people`, { room, ref }));
-
-    for (let i = 0; i < JOIN_ATTEMPTS; i++) {
-      const window = this.d.feed.openWindow(room);
-      try {
-        const backlog = await this.d.messages.backlog(roomRef, since, since === undefined ? JOIN_LATEST : JOIN_BACKLOG_MAX);
-        if (!stillWanted()) return;
-        let published = this.d.feed.publishedSeq(room);
-        if (published === undefined) {
-          // Nothing published here yet: unless a batch for the room is between COMMIT and
-          // publish, everything committed has been published.
-          if (this.d.writer.isCommitting(roomRef.id)) {
-            await this.d.writer.batchDone();
-            continue;
-          }
-          published = backlog.seq;
-        }
-        // Rows the database shows beyond `published` will come as `msg` after subscribing;
-        // messages published while we read are taken from the window.
-        let messages: ChatMessage[] = backlog.messages.filter((m) => m.seq <= published!);
-        if (backlog.seq < published) messages = messages.concat(window.publishedAfter(backlog.seq).filter((m) => m.seq <= published!));
-        const cap = since === undefined ? JOIN_LATEST : JOIN_BACKLOG_MAX;
-        const truncated = backlog.truncated || (since !== undefined && messages.length > cap);
-        if (messages.length > cap) messages = messages.slice(messages.length - cap);
-
-        // Same tick from here on: presence change, subscription and snapshot cannot be split.
-        st.joining.delete(room);
-        if (!st.rooms.has(room)) {
-          const diff = this.d.presence.join(room, st.id, st.user);
-          this.d.feed.publishPresence(room, diff.joins, diff.leaves);
-          ws.subscribe(roomTopic(room));
-          st.rooms.set(room, roomRef);
-        }
-        const members = this.d.presence.members(room);
-        return this.reply(ws, withRef({ t: 'joined', room, seq: published, members, messages, truncated }, ref));
-      } finally {
-        window.close();
-      }
-    }
-    this.reply(ws, errorFrame('unavailable', 'the room is too busy to join right now; retry', { room, ref }));
+    await this.d.membership.join(ws, roomRef, since, stillWanted, (joined) => {
+      st.joining.delete(room);
+      this.reply(ws, withRef(joined, ref));
+    });
   }
 
   private leave(ws: Socket, room: string, ref: string | number | undefined): void {
     const st = ws.getUserData();
     st.joining.delete(room);
-    if (st.rooms.delete(room)) {
-      ws.unsubscribe(roomTopic(room));
-      const diff = this.d.presence.leave(room, st.id);
-      this.d.feed.publishPresence(room, diff.joins, diff.leaves);
-    }
+    this.d.membership.leave(ws, room);
     this.reply(ws, withRef({ t: 'left', room }, ref));
   }
 
@@ -175,6 +136,8 @@ export class RoomHandlers {
     if (!st.rooms.has(room)) return this.reply(ws, errorFrame('not_joined', `join ${room} before typing in it`, { room, ref }));
     if (!this.d.typing.allow(st.user.id, room, this.now())) return;
     // ws.publish leaves out this socket: the typist does not hear their own notice.
-    ws.publish(roomTopic(room), encodeFrame({ t: 'typing', room, user: st.user }), true);
+    const bytes = encodeFrame({ t: 'typing', room, user: st.user });
+    ws.publish(roomTopic(room), bytes, true);
+    this.d.feed.relayTyping(room, bytes);
   }
 }

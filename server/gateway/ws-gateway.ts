@@ -13,15 +13,15 @@ import type { Limits } from '../config.js';
 import type { SessionCookie } from '../auth/session-cookie.js';
 import type { SessionStore, SessionUser } from '../auth/session-store.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
-import type { PresenceTracker } from '../presence/presence-tracker.js';
-import type { RoomFeed } from '../chat/room-feed.js';
+import type { Presence } from '../presence/presence.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import { decodeFrame } from '../protocol/codec.js';
 import { frameParser } from '../protocol/client-frames.js';
-import { CloseCode, type Member } from '../protocol/frames.js';
+import { CloseCode } from '../protocol/frames.js';
 import { errorBody } from '../protocol/error-body.js';
 import { closeIfTooFarBehind, closeSocket, errorFrame, sendFrame, type ConnState, type Socket } from './connection.js';
 import type { RoomHandlers } from './room-handlers.js';
+import type { RoomMembership } from './room-membership.js';
 
 export interface GatewayDeps {
   uws: Uws;
@@ -30,8 +30,8 @@ export interface GatewayDeps {
   cookie: SessionCookie;
   sessions: SessionStore;
   origins: OriginPolicy;
-  presence: PresenceTracker;
-  feed: RoomFeed;
+  presence: Presence;
+  membership: RoomMembership;
   handlers: RoomHandlers;
   /** The clock of the per-connection send limit. */
   now: () => number;
@@ -59,7 +59,6 @@ export class WsGateway {
   private nextId = 1;
   private sockets = new Set<Socket>();
   private bySession = new Map<string, Set<Socket>>();
-  private perUser = new Map<number, number>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly parse;
 
@@ -84,14 +83,6 @@ export class WsGateway {
     });
     this.sweepTimer = setInterval(() => this.sweepSlowReaders(), BACKPRESSURE_SWEEP_MS);
     this.sweepTimer.unref();
-  }
-
-  isOnline(userId: number): boolean {
-    return (this.perUser.get(userId) ?? 0) > 0;
-  }
-
-  roomMembers(room: string): Member[] {
-    return this.d.presence.members(room);
   }
 
   get connections(): number {
@@ -123,8 +114,8 @@ export class WsGateway {
         if (aborted) return;
         res.cork(() => {
           if (!session) return refuse(res, '401 Unauthorized', 'unauthorized', 'sign in first: the upgrade needs a valid session cookie');
-          const open = this.perUser.get(session.user.id) ?? 0;
-          if (open >= this.d.limits.connectionsPerUser) {
+          // Counted over every node of a cluster, as each node last heard.
+          if (this.d.presence.connectionsOf(session.user.id) >= this.d.limits.connectionsPerUser) {
             return refuse(res, '429 Too Many Requests', 'too_many_connections', `at most ${this.d.limits.connectionsPerUser} open connections per user; close another tab first`);
           }
           const state: ConnState = {
@@ -158,7 +149,7 @@ export class WsGateway {
     let set = this.bySession.get(st.sessionId);
     if (!set) this.bySession.set(st.sessionId, (set = new Set()));
     set.add(ws);
-    this.perUser.set(st.user.id, (this.perUser.get(st.user.id) ?? 0) + 1);
+    this.d.presence.connect(st.id, st.user);
   }
 
   private message(ws: Socket, message: ArrayBuffer, isBinary: boolean): void {
@@ -179,7 +170,7 @@ export class WsGateway {
     const frame = parsed.frame;
     const fail = (err: unknown) => {
       this.d.log.error({ err, frame: frame.t }, 'frame handler failed');
-      sendFrame(ws, errorFrame('internal', 'internal error', { room: frame.room, ref: frame.ref }), max);
+      sendFrame(ws, errorFrame('internal', 'internal error', { room: 'room' in frame ? frame.room : undefined, ref: frame.ref }), max);
     };
     try {
       const pending = this.d.handlers.handle(ws, frame);
@@ -197,11 +188,7 @@ export class WsGateway {
     const set = this.bySession.get(st.sessionId);
     set?.delete(ws);
     if (set?.size === 0) this.bySession.delete(st.sessionId);
-    const left = (this.perUser.get(st.user.id) ?? 1) - 1;
-    if (left > 0) this.perUser.set(st.user.id, left);
-    else this.perUser.delete(st.user.id);
-    // uWS has already dropped the socket's subscriptions; tell the rooms who is gone.
-    for (const diff of this.d.presence.close(st.id)) this.d.feed.publishPresence(diff.room, diff.joins, diff.leaves);
+    this.d.membership.closed(ws);
   }
 
   private sweepSlowReaders(): void {

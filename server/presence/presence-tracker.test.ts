@@ -14,7 +14,7 @@ describe('PresenceTracker', () => {
     expect(p.leave('r', 10).leaves).toEqual([]);
     expect(p.close(11)).toEqual([{ room: 'r', joins: [], leaves: [alice] }]);
     expect(p.members('r')).toEqual([]);
-    expect(p.isOnline(1)).toBe(false);
+    expect(p.roomsOf(11).size).toBe(0);
   });
 
   it('leaving a room the connection never joined changes nothing', () => {

@@ -1,5 +1,6 @@
 /**
- * Who is online in which room, as pure state: no I/O, no timers.
+ * This node's connections: who has how many open, and who is in which room, as pure state:
+ * no I/O, no timers. The cluster-wide view is cluster-presence.ts; this is one node's share.
  *
  * Per room it counts each user's open connections. A user enters a room's member list with
  * their first connection there and leaves it with their last, so two tabs are one member.
@@ -8,14 +9,9 @@
  */
 
 import type { Member } from '../protocol/frames.js';
+import type { PresenceDiff } from './cluster-presence.js';
 
-export type { Member };
-
-export interface PresenceDiff {
-  room: string;
-  joins: Member[];
-  leaves: Member[];
-}
+export type { Member, PresenceDiff };
 
 interface RoomState {
   /** user id -> member and the ids of this user's connections in the room */
@@ -26,6 +22,27 @@ export class PresenceTracker {
   private rooms = new Map<string, RoomState>();
   /** connection id -> rooms it is in, so a close can leave them all */
   private connRooms = new Map<number, { member: Member; rooms: Set<string> }>();
+  /** user id -> open connections on this node */
+  private userConns = new Map<number, number>();
+
+  /** A connection opened; returns the user's open connections on this node. */
+  opened(userId: number): number {
+    const n = (this.userConns.get(userId) ?? 0) + 1;
+    this.userConns.set(userId, n);
+    return n;
+  }
+
+  /** A connection closed (call close() for its rooms too); returns the user's open connections left. */
+  closed(userId: number): number {
+    const n = (this.userConns.get(userId) ?? 1) - 1;
+    if (n > 0) this.userConns.set(userId, n);
+    else this.userConns.delete(userId);
+    return n;
+  }
+
+  connectionsOf(userId: number): number {
+    return this.userConns.get(userId) ?? 0;
+  }
 
   /** Adds a connection to a room; the diff has the user in `joins` if this is their first connection there. */
   join(room: string, connId: number, member: Member): PresenceDiff {
@@ -77,11 +94,6 @@ export class PresenceTracker {
 
   count(room: string): number {
     return this.rooms.get(room)?.users.size ?? 0;
-  }
-
-  isOnline(userId: number): boolean {
-    for (const c of this.connRooms.values()) if (c.member.id === userId) return true;
-    return false;
   }
 
   roomsOf(connId: number): ReadonlySet<string> {

@@ -68,6 +68,7 @@ function schemas(limits: FrameLimits) {
       ref,
     }),
     typing: z.object({ t: z.literal('typing'), room, ref }),
+    watch: z.object({ t: z.literal('watch'), ref }),
   } as const;
 }
 
@@ -86,7 +87,7 @@ export function frameParser(limits: FrameLimits): (value: unknown) => ParsedFram
     const t = raw.t;
     const schema = typeof t === 'string' && Object.hasOwn(byType, t) ? byType[t] : undefined;
     if (!schema) {
-      return { ok: false, code: 'bad_frame', message: `unknown frame type ${JSON.stringify(t) ?? 'undefined'}; expected join, leave, send or typing`, ref: echo };
+      return { ok: false, code: 'bad_frame', message: `unknown frame type ${JSON.stringify(t) ?? 'undefined'}; expected join, leave, send, typing or watch`, ref: echo };
     }
     const r = schema.safeParse(raw);
     if (r.success) return { ok: true, frame: r.data };

@@ -19,6 +19,17 @@ export interface ChatMessage {
   cid: string;
 }
 
+/** A room as the sidebar lists it (GET /api/rooms, and `directory` pushes). */
+export interface RoomListing {
+  name: string;
+  kind: 'public' | 'direct';
+  topic: string | null;
+  lastSeq: number;
+  lastAt: number | null;
+  /** The other member of a direct room. */
+  with?: Member;
+}
+
 /** Echoed on the direct reply or error to the frame that carried it. */
 export type Ref = string | number;
 
@@ -26,7 +37,8 @@ export type ClientFrame =
   | { t: 'join'; room: string; since?: number; ref?: Ref }
   | { t: 'leave'; room: string; ref?: Ref }
   | { t: 'send'; room: string; body: string; cid: string; ref?: Ref }
-  | { t: 'typing'; room: string; ref?: Ref };
+  | { t: 'typing'; room: string; ref?: Ref }
+  | { t: 'watch'; ref?: Ref };
 
 export type ErrorCode =
   | 'bad_frame'
@@ -46,6 +58,14 @@ export type ServerFrame =
   | ({ t: 'msg' } & ChatMessage)
   | { t: 'presence'; room: string; joins: Member[]; leaves: Member[] }
   | { t: 'typing'; room: string; user: Member }
+  /**
+   * Live lists, after `watch`: first the whole picture (`full`: online counts of every public
+   * room with someone in it, ids of every user online), then only what changed (a room's new
+   * count, 0 included; users who came online, `on`, or went offline, `off`).
+   */
+  | { t: 'lists'; full?: boolean; rooms: Record<string, number>; users?: number[]; on?: number[]; off?: number[]; ref?: Ref }
+  /** New rooms and users for the lists, after `watch`: public rooms to everyone, a direct room to its two members. */
+  | { t: 'directory'; rooms?: RoomListing[]; users?: Member[] }
   | { t: 'error'; code: ErrorCode; message: string; room?: string; retry_after?: number; ref?: Ref };
 
 export const CloseCode = {

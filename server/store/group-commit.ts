@@ -86,11 +86,9 @@ const key = (roomId: number, userId: number, cid: string) => `${roomId}:${userId
 
 export class GroupCommitWriter {
   private queue: Pending[] = [];
-  private inFlight: Set<number> | undefined;
   /** True from the first queued send until the queue has been written out. */
   private draining = false;
   private idleWaiters: Array<() => void> = [];
-  private batchWaiters: Array<() => void> = [];
   /** Sends whose batch failed in a way that may still have committed (see remember()). */
   private uncertain: Send[] = [];
   private stats = { batches: 0, messages: 0 };
@@ -116,17 +114,6 @@ export class GroupCommitWriter {
     });
   }
 
-  /** True while a batch with this room is being committed or is waiting to be published. */
-  isCommitting(roomId: number): boolean {
-    return this.inFlight?.has(roomId) ?? false;
-  }
-
-  /** Resolves when the batch now in flight has been published and answered (at once if none is). */
-  batchDone(): Promise<void> {
-    if (!this.inFlight) return Promise.resolve();
-    return new Promise((resolve) => this.batchWaiters.push(resolve));
-  }
-
   /** Resolves once no batch is in flight and the queue is empty. */
   whenIdle(): Promise<void> {
     if (!this.draining) return Promise.resolve();
@@ -145,7 +132,6 @@ export class GroupCommitWriter {
     while (this.queue.length > 0) {
       await this.linger();
       const batch = this.queue.splice(0, this.opts.maxBatch);
-      this.inFlight = new Set([...batch.map((p) => p.roomId), ...this.uncertain.map((u) => u.roomId)]);
       if (this.uncertain.length) await this.settleUncertain().catch((err) => this.opts.onError?.(err, this.uncertain.length));
       try {
         await this.commit(batch);
@@ -160,9 +146,7 @@ export class GroupCommitWriter {
           for (const p of batch) p.reject(failure);
         }
       }
-      this.inFlight = undefined;
       this.lastRound = batch.length + this.queue.length;
-      for (const w of this.batchWaiters.splice(0)) w();
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.draining = false;

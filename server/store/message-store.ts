@@ -58,6 +58,24 @@ export class MessageStore {
     return { seq, messages: rows.slice(0, limit).reverse().map((r) => toMessage(room.name, r)), truncated };
   }
 
+  /** Messages with seq in (after, upTo], ascending, at most `limit`: what a node fills a gap in its live stream with. */
+  async range(room: RoomRef, after: number, upTo: number, limit: number): Promise<ChatMessage[]> {
+    const rows = await this.orm.em.fork().execute<Row[]>(
+      `SELECT ${COLUMNS} WHERE m.room_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq LIMIT ?`,
+      [room.id, after, upTo, limit],
+    );
+    return rows.map((r) => toMessage(room.name, r));
+  }
+
+  /** Each room's last seq (room id -> seq). */
+  async lastSeqs(rooms: RoomRef[]): Promise<Map<number, number>> {
+    if (rooms.length === 0) return new Map();
+    const rows = await this.orm.em
+      .fork()
+      .execute<Array<{ id: number; last_seq: number }>>(`SELECT id, last_seq FROM rooms WHERE id IN (${rooms.map(() => '?').join(',')})`, rooms.map((r) => r.id));
+    return new Map(rows.map((r) => [Number(r.id), Number(r.last_seq)]));
+  }
+
   /** A page of history before a seq (or the newest), ascending, and whether older ones exist. */
   async page(room: RoomRef, before: number | undefined, limit: number): Promise<{ messages: ChatMessage[]; more: boolean }> {
     const rows = await this.orm.em.fork().execute<Row[]>(

@@ -7,16 +7,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Room, RoomMember, User } from './entities.js';
 import { pgTimeMs } from './pg-time.js';
-import type { Member } from '../protocol/frames.js';
+import type { Member, RoomListing } from '../protocol/frames.js';
 
-export interface RoomView {
-  name: string;
-  kind: 'public' | 'direct';
-  topic: string | null;
-  lastSeq: number;
-  lastAt: number | null;
-  with?: Member;
-}
+/** A room as the API lists it: the contract's listing (also what `directory` frames carry). */
+export type RoomView = RoomListing;
 
 /** What the realtime path needs of a room. */
 export interface RoomRef {

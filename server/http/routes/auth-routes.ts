@@ -1,5 +1,6 @@
 /** Sign-up, login, logout, password change and `me`, per the HTTP contract. */
 import { Hono } from 'hono';
+import type { DirectoryEvents } from '../../chat/live-lists.js';
 import { z } from 'zod';
 import { ApiError } from '../api-error.js';
 import { clientAddress, type AppEnv } from '../context.js';
@@ -20,6 +21,8 @@ export interface AuthDeps {
   passwords: PasswordHasher;
   guards: AbuseGuards;
   trustProxy: boolean;
+  /** Told of each new user, for the live lists. */
+  directory: DirectoryEvents;
 }
 
 /** How soon a password operation refused for a full queue may be tried again. */
@@ -79,6 +82,7 @@ export function authRoutes(deps: AuthDeps) {
       throw new ApiError('unavailable', 'the sign-up took too long; retry shortly');
     }
     c.header('set-cookie', cookie, { append: true });
+    deps.directory.userAdded(publicUser(user));
     return c.json({ user: publicUser(user) }, 201);
   });
 

@@ -1,5 +1,6 @@
 /** Room directory: create, list in pages, look up, with online counts from presence. */
 import { Hono } from 'hono';
+import type { DirectoryEvents } from '../../chat/live-lists.js';
 import { z } from 'zod';
 import { ApiError } from '../api-error.js';
 import type { AppEnv } from '../context.js';
@@ -12,9 +13,10 @@ import { STORABLE_TEXT } from '../../protocol/client-frames.js';
 import type { Member } from '../../protocol/frames.js';
 import type { AbuseGuards } from '../../limits/abuse-guards.js';
 
-/** What HTTP needs to know of who is online (filled in by the realtime gateway). */
+/** What HTTP needs to know of who is online: the presence service's answers, cluster-wide. */
 export interface OnlineView {
-  roomMembers(room: string): Member[];
+  members(room: string): Member[];
+  count(room: string): number;
   isOnline(userId: number): boolean;
 }
 
@@ -22,6 +24,8 @@ export interface RoomDeps {
   rooms: RoomStore;
   online: OnlineView;
   guards: AbuseGuards;
+  /** Told of each new room, for the live lists. */
+  directory: DirectoryEvents;
 }
 
 /** Rooms per page of GET /api/rooms: the default, and the most a caller may ask for. */
@@ -53,20 +57,21 @@ export function roomRoutes(deps: RoomDeps) {
       allowRoomCreation(deps.guards, c.var.me.user.id);
       const room = await deps.rooms.create(name, topic ?? null);
       if (!room) throw new ApiError('taken', `a room named ${name} exists`);
+      deps.directory.roomAdded(RoomStore.view(room));
       return c.json({ room: { ...RoomStore.view(room), online: 0 } }, 201);
     },
   );
 
   r.get('/rooms', validQuery(RoomsQuery, `after is a room name (the last one of the page before), limit is 1..${ROOMS_PAGE_MAX}`), async (c) => {
     const { rooms, next } = await deps.rooms.listFor(c.var.me.user.id, c.req.valid('query'));
-    return c.json({ rooms: rooms.map((v) => ({ ...v, online: deps.online.roomMembers(v.name).length })), next });
+    return c.json({ rooms: rooms.map((v) => ({ ...v, online: deps.online.count(v.name) })), next });
   });
 
   r.get('/rooms/:name', signedIn, roomParam(deps.rooms), async (c) => {
     const { me, room: ref } = c.var;
     const view = await deps.rooms.view(ref, me.user.id);
     if (!view) throw new ApiError('not_found', `no room named ${ref.name}`);
-    const members = deps.online.roomMembers(ref.name);
+    const members = deps.online.members(ref.name);
     return c.json({ room: { ...view, online: members.length }, members });
   });
 

@@ -1,5 +1,6 @@
 /** The contact list (every user, with online flags) and opening direct rooms. */
 import { Hono } from 'hono';
+import type { DirectoryEvents } from '../../chat/live-lists.js';
 import { z } from 'zod';
 import { ApiError } from '../api-error.js';
 import type { AppEnv } from '../context.js';
@@ -17,6 +18,7 @@ export interface UserDeps {
   rooms: RoomStore;
   online: OnlineView;
   guards: AbuseGuards;
+  directory: DirectoryEvents;
 }
 
 const USERS_MAX = 1000;
@@ -45,7 +47,11 @@ export function userRoutes(deps: UserDeps) {
     if (!(await deps.rooms.ref(directRoomName(me.user.id, other.id)))) allowRoomCreation(deps.guards, me.user.id);
     const { ref, created } = await deps.rooms.openDirect(me.user, { id: other.id, name: other.name });
     const view = await deps.rooms.view(ref, me.user.id);
-    return c.json({ room: { ...view, online: deps.online.roomMembers(ref.name).length } }, created ? 201 : 200);
+    if (created && view) {
+      const { with: _with, ...listing } = view;
+      deps.directory.directRoomAdded(listing, me.user, { id: other.id, name: other.name });
+    }
+    return c.json({ room: { ...view, online: deps.online.count(ref.name) } }, created ? 201 : 200);
   });
 
   return r;
