@@ -105,6 +105,14 @@ describe('the web client', () => {
     await expect.poll(() => members(alice).innerText(), { timeout: 10_000 }).toContain('bob_b');
     await expect.poll(() => members(bob).innerText(), { timeout: 10_000 }).toContain('alice_b');
     await expect.poll(() => status(alice).getAttribute('data-state')).toBe('connected');
+    // The sidebar agrees with the members panel, pushed rather than polled: bob signed up
+    // after alice's lists loaded. 4 s is less than either old poll period (5 s, 10 s).
+    for (const [page, other] of [[alice, 'bob_b'], [bob, 'alice_b']] as const) {
+      const person = page.getByRole('list', { name: 'People' }).getByRole('button', { name: new RegExp(`${other}\\W*online`) });
+      await expect.poll(() => person.count(), { timeout: 4000 }).toBe(1);
+      const room = page.getByRole('region', { name: 'Rooms', exact: true }).getByRole('link', { name: new RegExp(`${ROOM}\\W*2 online`) });
+      await expect.poll(() => room.count(), { timeout: 4000 }).toBe(1);
+    }
   });
 
   it('delivers a message to the other without a reload', async () => {
@@ -171,7 +179,7 @@ describe('the web client', () => {
     await phone.screenshot({ path: join(ARTIFACTS, 'room-phone.png') });
   });
 
-  it('lists the rooms a page at a time: 100 at first, the rest after "More rooms", kept across polls', async () => {
+  it('lists the rooms a page at a time: 100 at first, the rest after "More rooms", and new ones as they are made', async () => {
     const maker = new Client(server.url);
     await maker.signup('roommaker_b');
     const names = Array.from({ length: 130 }, (_, i) => `page-room-${String(i).padStart(3, '0')}`);
@@ -212,10 +220,14 @@ describe('the web client', () => {
     for (const name of names) expect(listed.map((t) => t.trim().replace(/^#\s*/, '').split(/\s/)[0])).toContain(name);
     expect(await more.count()).toBe(0);
     expect(await rooms.locator('a[aria-current="page"]').innerText()).toContain(far);
-    // The next poll (every 5 s) reloads both pages, not just the first.
+    // A room made now is pushed to the list (`directory`), which keeps both pages and loads
+    // none of them again: nothing polls.
     const asked = pagesAsked.length;
-    await expect.poll(() => pagesAsked.length, { timeout: 10_000 }).toBeGreaterThan(asked);
-    expect(await rooms.getByRole('link').count()).toBe(total);
+    const late = `${far}-late`;
+    expect((await maker.post('/api/rooms', { name: late })).status).toBe(201);
+    await expect.poll(() => rooms.getByRole('link').count(), { timeout: 10_000 }).toBe(total + 1);
+    expect(await rooms.getByRole('link', { name: late }).count()).toBe(1);
+    expect(pagesAsked.length).toBe(asked);
   }, 60_000);
 
   it('breaks none of the page\'s Content-Security-Policy', async () => {

@@ -1,18 +1,12 @@
 /** The HTTP endpoints the browser uses, typed as the contract describes them. */
-import type { Member } from '../../server/protocol/frames.js';
+import type { Member, RoomListing } from '../../server/protocol/frames.js';
 import { requestJson } from './http.js';
 
 export type User = Member;
 
-export interface RoomSummary {
-  name: string;
-  kind: 'public' | 'direct';
-  topic: string | null;
+/** A room as GET /api/rooms lists it: what `directory` frames announce, plus who is in it now. */
+export interface RoomSummary extends RoomListing {
   online: number;
-  lastSeq: number;
-  lastAt: number | null;
-  /** The other member of a direct room. */
-  with?: Member;
 }
 
 /** One page of GET /api/rooms: `next` is the `after` of the page that follows, null on the last. */

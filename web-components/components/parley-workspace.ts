@@ -1,16 +1,20 @@
 /**
- * The signed-in screen: top bar, sidebar and the open room. It keeps the room list (every
- * 5 s, as many pages as the reader opened) and the people list (every 10 s) fresh while the
- * tab is visible, and opens direct conversations. On narrow screens one column shows at a
- * time: the lists at /, the room at /r/….
+ * The signed-in screen: top bar, sidebar and the open room. The room list (as many pages as
+ * the reader opened) and the people list load over HTTP when the screen opens and after each
+ * reconnection; between those the server pushes who is online and what is new over the
+ * Connection's socket (LiveListsController), so the sidebar's counts and online dots agree
+ * with the members panel. It also opens direct conversations. On narrow screens one column
+ * shows at a time: the lists at /, the room at /r/….
  */
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import { HttpError } from '../api/http.js';
-import { listUsers, openDirect, type User } from '../api/parley-api.js';
+import { listUsers, openDirect, type Contact, type User } from '../api/parley-api.js';
 import type { Route } from '../app/router.js';
 import { roomPath } from '../app/router.js';
 import type { Connection, ConnectionState } from '../connection/connection.js';
-import { PollController } from '../controllers/poll-controller.js';
+import { liveContacts } from '../connection/live-lists.js';
+import { LiveListsController } from '../controllers/live-lists-controller.js';
+import { LoadController } from '../controllers/load-controller.js';
 import { RoomDirectoryController } from '../controllers/room-directory-controller.js';
 import { emit, type ParleyEvent } from '../events.js';
 import { roomLabel } from '../format/room-label.js';
@@ -19,9 +23,6 @@ import type { ParleyRoom } from './parley-room.js';
 import './parley-connection-status.js';
 import './parley-room.js';
 import './parley-sidebar.js';
-
-const ROOMS_EVERY_MS = 5000;
-const PEOPLE_EVERY_MS = 10_000;
 
 export class ParleyWorkspace extends LitElement {
   static properties = {
@@ -40,12 +41,19 @@ export class ParleyWorkspace extends LitElement {
   private readonly signedOutOn401 = (e: HttpError) => {
     if (e.status === 401) emit(this, 'parley-sign-out', null);
   };
+  private readonly live = new LiveListsController(this, {
+    connection: () => this.connection,
+    reload: () => {
+      void this.rooms.refresh();
+      void this.people.refresh();
+    },
+  });
   private readonly rooms = new RoomDirectoryController(this, {
-    everyMs: ROOMS_EVERY_MS,
     openRoom: () => this.openRoom,
+    live: () => this.live.lists,
     onError: this.signedOutOn401,
   });
-  private readonly people = new PollController(this, { everyMs: PEOPLE_EVERY_MS, load: listUsers, onError: this.signedOutOn401 });
+  private readonly people = new LoadController(this, { load: listUsers, onError: this.signedOutOn401 });
 
   static styles = css`
     :host {
@@ -124,6 +132,11 @@ export class ParleyWorkspace extends LitElement {
     this.addEventListener('parley-more-rooms', () => void this.rooms.more());
   }
 
+  /** Everyone, with who is online as the live lists say; undefined before the first load. */
+  private get contacts(): Contact[] | undefined {
+    return this.people.value && liveContacts(this.people.value, this.live.lists);
+  }
+
   private get openRoom(): string | undefined {
     return this.route?.kind === 'room' ? this.route.room : undefined;
   }
@@ -155,7 +168,7 @@ export class ParleyWorkspace extends LitElement {
         .moreRooms=${this.rooms.hasMore}
         .loadingMoreRooms=${this.rooms.loadingMore}
         .moreRoomsError=${this.rooms.moreError}
-        .contacts=${this.people.value}
+        .contacts=${this.contacts}
         .current=${room}
         .roomsError=${this.rooms.loadError}
         .contactsError=${this.directError ?? (this.people.error && !this.people.value ? { message: this.people.error.message } : undefined)}
@@ -180,8 +193,8 @@ export class ParleyWorkspace extends LitElement {
     this.directError = undefined;
     try {
       const room = await openDirect(e.detail.user);
+      // No reload: a new direct room reaches the list as a `directory` frame.
       emit(this, 'parley-navigate', { path: roomPath(room.name) });
-      void this.rooms.refresh();
     } catch (err) {
       this.directError = shownError(err, 'Could not open the conversation.', Date.now());
     }

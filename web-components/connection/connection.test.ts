@@ -170,3 +170,48 @@ describe('a join refused with unavailable', () => {
     c.stop();
   });
 });
+
+describe('live lists', () => {
+  it('are watched on each socket, after its rejoins', () => {
+    const c = connected();
+    expect(latest().sent).toEqual([{ t: 'watch' }]);
+    c.openRoom('r');
+    latest().drop();
+    vi.advanceTimersByTime(1000);
+    latest().accept();
+    expect(latest().sent.map((f) => f.t)).toEqual(['join', 'watch']);
+    expect(c.lists.watches).toBe(2);
+    c.stop();
+  });
+
+  it('are held as the server pushes them, told by a `lists` event and not by `change`', () => {
+    const c = connected();
+    const told: string[] = [];
+    c.addEventListener('lists', () => told.push('lists'));
+    c.addEventListener('change', () => told.push('change'));
+    latest().answer({ t: 'lists', full: true, rooms: { general: 2 }, users: [1, 2] });
+    latest().answer({ t: 'lists', rooms: { general: 3 }, on: [3], off: [] });
+    latest().answer({ t: 'directory', users: [{ id: 3, name: 'cy' }] });
+    expect(told).toEqual(['lists', 'lists', 'lists']);
+    expect(c.lists.synced).toBe(true);
+    expect(c.lists.online?.rooms.get('general')).toBe(3);
+    expect([...(c.lists.online?.users ?? [])]).toEqual([1, 2, 3]);
+    expect(c.lists.users.get(3)).toEqual({ id: 3, name: 'cy' });
+    c.stop();
+  });
+
+  it("wait after a reconnection for the new socket's snapshot, keeping the last one meanwhile", () => {
+    const c = connected();
+    latest().answer({ t: 'lists', full: true, rooms: { general: 2 }, users: [1, 2] });
+    latest().drop();
+    vi.advanceTimersByTime(1000);
+    latest().accept();
+    expect(c.lists.synced).toBe(false);
+    latest().answer({ t: 'lists', rooms: { general: 7 }, on: [], off: [] });
+    expect(c.lists.online?.rooms.get('general')).toBe(2);
+    latest().answer({ t: 'lists', full: true, rooms: {}, users: [2] });
+    expect(c.lists.online?.rooms.size).toBe(0);
+    expect([...(c.lists.online?.users ?? [])]).toEqual([2]);
+    c.stop();
+  });
+});

@@ -6,17 +6,23 @@
  * the same cid after a reconnect, so nothing is sent twice), and holds each room as a
  * RoomLog. Components read `state` and `room(name)` and listen for `change` events.
  *
+ * Each socket also sends `watch`, so the server pushes the sidebar's live lists (who is
+ * online, new rooms and users); the Connection holds them as `lists` (see live-lists.ts).
+ *
  * A join the server refuses for now (`rate_limited`: too many joins, or too many new rooms;
  * `unavailable`: the store is down) is tried again once, after the wait the server gave,
  * and not before: reconnects and seq gaps in between do not send it early.
  *
  * Events (all plain `Event`s; read the state from the connection):
  *   - `change`: state or any room changed
+ *   - `lists`: `lists` changed (a `watch` went out, a `lists` or `directory` frame came in);
+ *     apart from `change` so that the chat views do not redraw for the sidebar's counts
  *   - `signedout`: the server closed with 1008 (session ended): the app should show sign-in
  */
 import { decodeFrame, encodeFrame } from '../../server/protocol/codec.js';
 import type { ChatMessage, ClientFrame, Member, ServerFrame } from '../../server/protocol/frames.js';
 import { reconnectDelay } from './backoff.js';
+import { applyDirectory, applyLists, noLiveLists, watchSent, type LiveLists } from './live-lists.js';
 import {
   activeTypists,
   applyJoined,
@@ -52,6 +58,7 @@ export class Connection extends EventTarget {
   private readonly open = new Map<string, number>();
   /** Joins refused for now, each with the timer that sends it again. */
   private readonly joinRetries = new Map<string, ReturnType<typeof setTimeout>>();
+  private liveLists: LiveLists = noLiveLists;
   private readonly url: string;
   private readonly typingShowMs: number;
 
@@ -79,6 +86,11 @@ export class Connection extends EventTarget {
     removeEventListener('offline', this.onOffline);
     this.ws?.close(1000);
     this.ws = undefined;
+  }
+
+  /** The sidebar's live lists, as the server last pushed them. */
+  get lists(): LiveLists {
+    return this.liveLists;
   }
 
   room(name: string): RoomLog | undefined {
@@ -157,6 +169,7 @@ export class Connection extends EventTarget {
       this.attempt = 0;
       this.setState('connected');
       for (const room of this.open.keys()) this.join(room);
+      this.watch();
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws || !(ev.data instanceof ArrayBuffer)) return;
@@ -234,6 +247,13 @@ export class Connection extends EventTarget {
     this.write(held ? { t: 'join', room, since: log.lastSeq } : { t: 'join', room });
   }
 
+  /** Asks for live lists on this socket; its snapshot replaces what the last socket left. */
+  private watch(): void {
+    this.liveLists = watchSent(this.liveLists);
+    this.write({ t: 'watch' });
+    this.listsChanged();
+  }
+
   private write(frame: ClientFrame): boolean {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
     this.ws.send(encodeFrame(frame));
@@ -282,6 +302,14 @@ export class Connection extends EventTarget {
       case 'typing':
         this.update(f.room, (log) => applyTyping(log, f.user, Date.now(), this.typingShowMs));
         setTimeout(() => this.changed(), this.typingShowMs + 50);
+        return;
+      case 'lists':
+        this.liveLists = applyLists(this.liveLists, f);
+        this.listsChanged();
+        return;
+      case 'directory':
+        this.liveLists = applyDirectory(this.liveLists, f);
+        this.listsChanged();
         return;
       case 'left':
         return;
@@ -355,5 +383,9 @@ export class Connection extends EventTarget {
 
   private changed(): void {
     this.dispatchEvent(new Event('change'));
+  }
+
+  private listsChanged(): void {
+    this.dispatchEvent(new Event('lists'));
   }
 }

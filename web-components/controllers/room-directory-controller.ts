@@ -1,22 +1,26 @@
 /**
- * The room list a signed-in screen shows, in pages (see api/room-pages.ts), kept fresh by a
- * PollController. The reader starts with the first page and asks for one more at a time
- * (`more()`); every poll reloads as many pages as they have opened, stopping at the last.
+ * The room list a signed-in screen shows: pages loaded over HTTP (see api/room-pages.ts)
+ * with the live lists laid over them (online counts, rooms made since: see
+ * connection/live-lists.ts). The reader starts with the first page and asks for one more at
+ * a time (`more()`); each load (`refresh()`, when the live lists say so) reloads as many
+ * pages as they have opened, stopping at the last.
  *
  * The room on screen may be on a page not loaded. Its summary (kind, topic, the other
  * person of a direct room) then comes from GET /api/rooms/:name, looked up when the reader
- * opens it and again on each poll, so `summary(name)` finds it either way.
+ * opens it and again on each load, so `summary(name)` finds it either way.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { HttpError } from '../api/http.js';
 import { listRoomsPage, roomInfo, type RoomSummary } from '../api/parley-api.js';
 import { findRoom, loadRoomPages, type RoomPages } from '../api/room-pages.js';
-import { PollController } from './poll-controller.js';
+import { liveRooms, type LiveLists } from '../connection/live-lists.js';
+import { LoadController } from './load-controller.js';
 
 export interface RoomDirectoryOptions {
-  everyMs: number;
   /** The room on screen, if any. */
   openRoom: () => string | undefined;
+  /** The live lists to lay over the pages loaded. */
+  live: () => LiveLists;
   /** Told about every failed load of the list (e.g. to notice a 401). */
   onError?: (error: HttpError) => void;
 }
@@ -28,67 +32,81 @@ export class RoomDirectoryController implements ReactiveController {
   moreError: string | undefined;
   /** How many pages the reader has opened. */
   private wanted = 1;
-  private readonly poll: PollController<RoomPages>;
+  private readonly pages: LoadController<RoomPages>;
   /** The open room when no loaded page has it. */
   private lookedUp: RoomSummary | undefined;
   private lookingUp: string | undefined;
   private seenOpen: string | undefined;
+  /** The last pages shown, kept while neither the pages nor the live lists change. */
+  private shown: { pages: RoomPages; live: LiveLists; result: RoomPages } | undefined;
 
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly opts: RoomDirectoryOptions,
   ) {
     host.addController(this);
-    this.poll = new PollController(host, { everyMs: opts.everyMs, load: () => this.load(), onError: opts.onError });
+    this.pages = new LoadController(host, { load: () => this.load(), onError: opts.onError });
   }
 
-  /** The rooms on the pages loaded, in the server's order (by name); undefined before the first load. */
+  /** The rooms on the pages loaded and those announced since, with live counts, by name; undefined before the first load. */
   get rooms(): RoomSummary[] | undefined {
-    return this.poll.value?.rooms;
+    return this.current()?.rooms;
   }
 
   /** More pages exist after those loaded. */
   get hasMore(): boolean {
-    return (this.poll.value?.next ?? null) !== null;
+    return (this.pages.value?.next ?? null) !== null;
   }
 
   /** Why the list could not be loaded, shown only while there is none to show. */
   get loadError(): string | undefined {
-    return this.poll.error && !this.poll.value ? this.poll.error.message : undefined;
+    return this.pages.error && !this.pages.value ? this.pages.error.message : undefined;
   }
 
   summary(name: string): RoomSummary | undefined {
     return findRoom(name, this.rooms, this.lookedUp);
   }
 
+  /** Loads the pages opened again. */
   refresh(): Promise<void> {
-    return this.poll.refresh();
+    return this.pages.refresh();
   }
 
-  /** A room was just joined (perhaps created): reload if it is not known yet. */
+  /**
+   * A room was just joined (perhaps created). Live lists announce a new room before its
+   * `joined`; without them (no snapshot yet on this socket), reload if it is not known.
+   */
   roomReady(name: string): void {
-    if (!this.summary(name)) void this.refresh();
+    if (!this.summary(name) && !this.opts.live().synced) void this.refresh();
   }
 
-  /** Opens one more page; the polls from now on reload that many. */
+  /** Opens one more page; the loads from now on reload that many. */
   async more(): Promise<void> {
     if (this.loadingMore || !this.hasMore) return;
-    this.wanted = (this.poll.value?.pages ?? 0) + 1;
+    this.wanted = (this.pages.value?.pages ?? 0) + 1;
     this.loadingMore = true;
     this.moreError = undefined;
     this.host.requestUpdate();
-    await this.poll.refresh();
+    await this.pages.refresh();
     this.loadingMore = false;
-    if (this.poll.error) this.moreError = `More rooms could not be loaded: ${this.poll.error.message}`;
+    if (this.pages.error) this.moreError = `More rooms could not be loaded: ${this.pages.error.message}`;
     this.host.requestUpdate();
   }
 
   hostUpdate(): void {
-    // A room opened that no loaded page has: look it up now rather than at the next poll.
+    // A room opened that no loaded page has: look it up now rather than at the next load.
     const open = this.opts.openRoom();
     if (open === this.seenOpen) return;
     this.seenOpen = open;
     if (open && this.rooms && !this.summary(open)) void this.lookUp(open);
+  }
+
+  private current(): RoomPages | undefined {
+    const pages = this.pages.value;
+    if (!pages) return undefined;
+    const live = this.opts.live();
+    if (this.shown?.pages !== pages || this.shown.live !== live) this.shown = { pages, live, result: liveRooms(pages, live) };
+    return this.shown.result;
   }
 
   private async load(): Promise<RoomPages> {
