@@ -23,7 +23,7 @@ import type {
   ToSubscribers,
 } from './load-messages.js';
 import { LOAD_CORE, SERVER_CORE } from './cpu-pinning.js';
-import { coreTimes, cpuDelta, cpuSample, descendantsPssBytes, rssBytes, type CoreTimes } from './proc-stats.js';
+import { coreTimes, cpuDelta, cpuSample, descendantsPssBytes, serverRssBytes as serverRss, type CoreTimes } from './proc-stats.js';
 import { passSummaryLine, retriedOpenings } from './report.js';
 import type { CoreUse, FanOutSettings, PassKind, PassResult, Progress, ScenarioOpening } from './results-model.js';
 import { isParley, type ServerUnderTest } from './server-process.js';
@@ -160,7 +160,7 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
   const cpu1 = cpuSample(server.pid);
   const cores1 = coreTimes();
   const spanUs = (performance.now() - t0) * 1000;
-  const serverRssBytes = rssBytes(server.pid);
+  const serverRssBytes = serverRss(server.pid);
   const databasePssBytes = parley ? descendantsPssBytes(server.pid) : undefined;
   const { report } = await subscribers.request({ type: 'report' }, 'report', 30_000);
 

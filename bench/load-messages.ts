@@ -4,7 +4,8 @@
  */
 
 /** 'parley-before': Parley at the older commit `--before` names. */
-export type ServerKind = 'parley' | 'parley-before' | 'uws' | 'socketio';
+/** 'parley-cluster': two Parley processes over Redis (npm run cluster), sharing one port. */
+export type ServerKind = 'parley' | 'parley-before' | 'parley-cluster' | 'uws' | 'socketio';
 
 /** Latency figures in milliseconds, from an HDR histogram of microseconds. */
 export interface LatencySummary {

@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface CpuSample {
-  /** utime + stime of the process itself, µs. */
+  /** utime + stime of the process itself and of its live descendants other than PostgreSQL (a cluster's nodes and Redis), µs. */
   selfUs: number;
-  /** utime + stime of its live descendants, µs. */
+  /** utime + stime of its live PostgreSQL processes, µs. */
   childrenUs: number;
 }
 
@@ -27,6 +27,7 @@ function ticksPerSecond(): number {
 }
 
 interface StatLine {
+  comm: string;
   ppid: number;
   cpuTicks: number;
 }
@@ -41,7 +42,7 @@ function readStat(pid: number): StatLine | undefined {
   // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
-  return { ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
+  return { comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
 }
 
 /** The stat line of every live descendant of pid (children, grandchildren...), by pid. */
@@ -83,10 +84,14 @@ export function cpuSample(pid: number): CpuSample | undefined {
   const self = readStat(pid);
   if (!self) return undefined;
   const usPerTick = 1e6 / ticksPerSecond();
-  let children = 0;
+  let own = self.cpuTicks;
+  let database = 0;
   // The scan for descendants has read their stat already.
-  for (const st of descendantStats(pid).values()) children += st.cpuTicks;
-  return { selfUs: self.cpuTicks * usPerTick, childrenUs: children * usPerTick };
+  for (const st of descendantStats(pid).values()) {
+    if (st.comm === 'postgres') database += st.cpuTicks;
+    else own += st.cpuTicks;
+  }
+  return { selfUs: own * usPerTick, childrenUs: database * usPerTick };
 }
 
 /** CPU used between two samples; descendants that exited in between are not counted. */
@@ -109,14 +114,25 @@ export function rssBytes(pid: number): number | undefined {
   return statusField(pid, 'VmRSS');
 }
 
+/** RSS of the process and its descendants other than PostgreSQL (a cluster's nodes and Redis), bytes. */
+export function serverRssBytes(pid: number): number | undefined {
+  const own = rssBytes(pid);
+  if (own === undefined) return undefined;
+  let total = own;
+  for (const [d, st] of descendantStats(pid)) if (st.comm !== 'postgres') total += rssBytes(d) ?? 0;
+  return total;
+}
+
 /**
- * Proportional set size of the descendants together, bytes: shared pages (PostgreSQL's
- * shared buffers) are split between the processes that map them, so the sum is fair.
+ * Proportional set size of the PostgreSQL processes among the descendants together, bytes:
+ * shared pages (its shared buffers) are split between the processes that map them, so the
+ * sum is fair.
  */
 export function descendantsPssBytes(pid: number): number | undefined {
   let total = 0;
   let any = false;
-  for (const d of descendants(pid)) {
+  for (const [d, st] of descendantStats(pid)) {
+    if (st.comm !== 'postgres') continue;
     try {
       const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${d}/smaps_rollup`, 'utf8'));
       if (m) {

@@ -31,7 +31,7 @@ export interface BenchRun {
 /** Hypervisor steal on a core, percent, from which a pass gets a note. */
 const STEAL_NOTE_PERCENT = 5;
 
-const COLORS: Record<ServerKind, string> = { parley: '#2563eb', 'parley-before': '#93c5fd', uws: '#64748b', socketio: '#d97706' };
+const COLORS: Record<ServerKind, string> = { parley: '#2563eb', 'parley-before': '#93c5fd', 'parley-cluster': '#7c3aed', uws: '#64748b', socketio: '#d97706' };
 
 const num = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ms = (n: number | undefined) => (n === undefined ? '–' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : num(n));

@@ -68,7 +68,7 @@ function readOptions(): Options {
     .servers!.split(',')
     .map((s) => s.trim())
     .filter((s) => s && s !== 'none') as ServerKind[];
-  for (const s of servers) if (!(s in SERVER_LABELS)) throw new Error(`--servers: unknown server "${s}" (parley, parley-before, uws, socketio, none)`);
+  for (const s of servers) if (!(s in SERVER_LABELS)) throw new Error(`--servers: unknown server "${s}" (parley, parley-before, parley-cluster, uws, socketio, none)`);
   const before = values.before === undefined ? undefined : resolveBefore(values.before);
   if (!before && servers.includes('parley-before')) throw new Error('--servers: parley-before needs --before <ref>');
   // Parley at the older commit goes right before Parley (first when Parley is not measured).

@@ -15,6 +15,10 @@ import { descendants } from './proc-stats.js';
 import type { ServerKind } from './load-messages.js';
 import { buildWebClient } from './web-client.js';
 import { clientIsStale } from '../server/web-build.js';
+import { freePort } from '../server/store/embedded-db.js';
+
+/** The nodes of 'parley-cluster' (npm run cluster's default): one per core of the 2-core machines the README's figures come from. */
+const CLUSTER_NODES = 2;
 
 /** The checkout the bench runs from. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,12 +27,13 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SERVER_LABELS: Record<ServerKind, string> = {
   parley: 'Parley',
   'parley-before': 'Parley before',
+  'parley-cluster': 'Parley ×2 (cluster)',
   uws: 'bare uWS',
   socketio: 'Socket.IO',
 };
 
 /** Parley at either commit: the servers Parley's settings, users and checks apply to. */
-export const isParley = (kind: ServerKind): boolean => kind === 'parley' || kind === 'parley-before';
+export const isParley = (kind: ServerKind): boolean => kind === 'parley' || kind === 'parley-before' || kind === 'parley-cluster';
 
 /** The older commit `--before` names, resolved. */
 export interface BeforeCommit {
@@ -45,6 +50,7 @@ export function serverLabel(kind: ServerKind, before: BeforeCommit | undefined):
 const SCRIPTS: Record<ServerKind, string> = {
   parley: 'server/main.ts',
   'parley-before': 'server/main.ts',
+  'parley-cluster': 'server/cluster/run-cluster.ts',
   uws: 'bench/servers/bare-uws.ts',
   socketio: 'bench/servers/socketio.ts',
 };
@@ -86,12 +92,12 @@ export async function startServer(kind: ServerKind, pinning: Pinning, options: S
   const { parleyEnv = {}, wrap = [], profileDir, cwd = ROOT } = options;
   if (kind === 'parley-before' && cwd === ROOT) throw new Error('parley-before runs from the worktree of the older commit: pass its cwd');
   // The worktree's client is built when it is checked out; this checkout's may be missing or stale.
-  if (kind === 'parley' && clientIsStale()) buildWebClient(ROOT);
+  if ((kind === 'parley' || kind === 'parley-cluster') && clientIsStale()) buildWebClient(ROOT);
   // Port 0: each server takes a free port and says which once it listens.
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1' };
   let dataDir: string | undefined;
   if (isParley(kind)) {
-    for (const k of ['DATABASE_URL', 'PUBLIC_URL', 'ALLOWED_ORIGINS']) delete env[k];
+    for (const k of ['DATABASE_URL', 'PUBLIC_URL', 'ALLOWED_ORIGINS', 'REDIS_URL', 'NODE_ID', 'REUSE_PORT']) delete env[k];
     dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
     // LOG_LEVEL=info (the default) for the "Parley is listening" line the URL is read from.
     Object.assign(env, { DATA_DIR: dataDir, SESSION_SECRET: randomBytes(32).toString('base64url'), LOG_LEVEL: 'info', ...parleyEnv });
@@ -101,12 +107,17 @@ export async function startServer(kind: ServerKind, pinning: Pinning, options: S
   // the machine has it): the comparison is of servers, not mallocs.
   env.NODE = process.env.BENCH_NODE || process.execPath;
   if (profileDir) env.NODE_FLAGS = `--cpu-prof --cpu-prof-dir ${profileDir}`;
-  const [cmd, ...args] = onCore(pinning, SERVER_CORE, [...wrap, 'sh', join(ROOT, 'server/start.sh'), SCRIPTS[kind]]);
+  // The cluster's nodes share one port and are not pinned: one per core is the point of it
+  // (on two cores, one of them beside the load processes).
+  const cluster = kind === 'parley-cluster';
+  if (cluster) env.PORT = String(await freePort());
+  const argv = [...wrap, 'sh', join(ROOT, 'server/start.sh'), SCRIPTS[kind]];
+  const [cmd, ...args] = cluster ? argv : onCore(pinning, SERVER_CORE, argv);
   const child = spawn(cmd!, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= stopProcess(child, dataDir));
   try {
-    const { url, recentProblems, runtime } = await listeningUrl(child);
+    const { url, recentProblems, runtime } = await listeningUrl(child, cluster ? CLUSTER_NODES : 1);
     return { kind, url, pid: child.pid!, recentProblems, runtime, stop };
   } catch (err) {
     await stop();
@@ -129,6 +140,7 @@ const PROBLEM_CHARS = 300;
  */
 function listeningUrl(
   child: ChildProcess,
+  listeners: number,
   timeoutMs = 60_000,
 ): Promise<{ url: string; recentProblems(): string[]; runtime: ServerRuntime }> {
   return new Promise((resolve, reject) => {
@@ -137,6 +149,7 @@ function listeningUrl(
     const problems: string[] = [];
     const runtime: ServerRuntime = {};
     let done = false;
+    let listening = 0;
     const finish = (err: Error | undefined, url?: string) => {
       if (done) return;
       done = true;
@@ -163,8 +176,8 @@ function listeningUrl(
         if (typeof said?.msg === 'string' && said.msg.startsWith(UWS_LOADED)) runtime.uws = said.msg.slice(UWS_LOADED.length).split(' from ')[0];
         if (typeof said?.allocator === 'string') runtime.allocator = said.allocator;
         if (typeof said?.glibc === 'string') runtime.glibc = said.glibc;
-        if (typeof said?.port === 'number') finish(undefined, `http://127.0.0.1:${said.port}`);
-        else if (said?.msg === 'Parley is listening' && typeof said.url === 'string') finish(undefined, said.url);
+        if (typeof said?.port === 'number' && said.msg === undefined) finish(undefined, `http://127.0.0.1:${said.port}`);
+        else if (said?.msg === 'Parley is listening' && typeof said.url === 'string' && ++listening >= listeners) finish(undefined, said.url);
       }
     });
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (tail = (tail + chunk).slice(-4000)));

@@ -160,6 +160,23 @@ describe('cluster: three nodes, one Redis, one PostgreSQL', () => {
     await Promise.all([spy.close(), admin.close()]);
   });
 
+  it('since recovery works against any node: a client that held seq N on one node gets the rest from another', async () => {
+    const [hana, ivan] = await Promise.all([user('r_hana'), user('r_ivan')]);
+    const sender = await ivan.tab(0);
+    await sender.join('recover');
+    const first = await hana.tab(1);
+    await first.join('recover');
+    for (let i = 0; i < 5; i++) await sender.request({ t: 'send', room: 'recover', body: `before ${i}`, cid: `b${i}` });
+    await first.until(() => streamOf(first, 'recover').length === 5, 5000);
+    first.close();
+    for (let i = 0; i < 7; i++) await sender.request({ t: 'send', room: 'recover', body: `after ${i}`, cid: `a${i}` });
+    const again = await hana.tab(2);
+    const joined = await again.join('recover', 5);
+    expect(joined.messages.map((m: Frame) => m.seq)).toEqual([6, 7, 8, 9, 10, 11, 12]);
+    expect(joined.seq).toBe(12);
+    expect(joined.truncated).toBe(false);
+  });
+
   it('two tabs of one user on two nodes are one member: one join, one leave, on every node', async () => {
     const [dave, erin] = await Promise.all([user('t_dave'), user('t_erin')]);
     const watcher = await erin.tab(2);

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   // Built once here, not by N nodes at the same time into the same directory.
   await ensureClientBuilt((m) => log.info(m));
   const databaseUrl = config.databaseUrl ?? (db = await startEmbeddedDb(config.dataDir, (m, level = 'info') => log[level](m))).url;
-  const orm = await initOrm(databaseUrl);
+  const orm = await initOrm(databaseUrl, { logger: (m) => log.debug(m) });
   const applied = await migrate(orm);
   await orm.close();
   if (applied.length) log.info({ applied }, 'migrations applied');
