@@ -32,6 +32,14 @@ export function onCore(pinning: Pinning, core: number, argv: string[]): string[]
   return pinning.enabled ? ['taskset', '-c', String(core), ...argv] : argv;
 }
 
+/**
+ * The command line to run argv on every core. Needed for a process that must not inherit
+ * this one's pinning to LOAD_CORE (pinSelf): a child starts on its parent's cores.
+ */
+export function onAllCores(pinning: Pinning, argv: string[]): string[] {
+  return pinning.enabled ? ['taskset', '-c', `0-${availableParallelism() - 1}`, ...argv] : argv;
+}
+
 /** Moves this process (every thread of it) to `core`. */
 export function pinSelf(pinning: Pinning, core: number): void {
   if (pinning.enabled) spawnSync('taskset', ['-a', '-p', '-c', String(core), String(process.pid)], { stdio: 'ignore' });

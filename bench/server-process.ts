@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { onCore, SERVER_CORE, type Pinning } from './cpu-pinning.js';
+import { onAllCores, onCore, SERVER_CORE, type Pinning } from './cpu-pinning.js';
 import { descendants } from './proc-stats.js';
 import type { ServerKind } from './load-messages.js';
 import { buildWebClient } from './web-client.js';
@@ -107,12 +107,13 @@ export async function startServer(kind: ServerKind, pinning: Pinning, options: S
   // the machine has it): the comparison is of servers, not mallocs.
   env.NODE = process.env.BENCH_NODE || process.execPath;
   if (profileDir) env.NODE_FLAGS = `--cpu-prof --cpu-prof-dir ${profileDir}`;
-  // The cluster's nodes share one port and are not pinned: one per core is the point of it
-  // (on two cores, one of them beside the load processes).
+  // The cluster's nodes share one port and may run on every core: one per core is the point
+  // of it (on two cores, one of them beside the load processes). Started plainly they would
+  // inherit the orchestrator's pinning to the load's core, and all share that one core.
   const cluster = kind === 'parley-cluster';
   if (cluster) env.PORT = String(await freePort());
   const argv = [...wrap, 'sh', join(ROOT, 'server/start.sh'), SCRIPTS[kind]];
-  const [cmd, ...args] = cluster ? argv : onCore(pinning, SERVER_CORE, argv);
+  const [cmd, ...args] = cluster ? onAllCores(pinning, argv) : onCore(pinning, SERVER_CORE, argv);
   const child = spawn(cmd!, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= stopProcess(child, dataDir));
