@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { startLocalRedis, type LocalRedis } from '../server/cluster/local-redis.js';
-import { Client, startTestDb, UNLIMITED, type TestDb } from './harness.js';
+import { Client, startTestDb, UNLIMITED, until, type TestDb } from './harness.js';
 import { spawnServer, stopIfRunning, waitListening, type Proc } from './spawn-server.js';
 import { WsClient, type Frame } from './ws-client.js';
 
@@ -58,14 +58,6 @@ afterAll(async () => {
   await db?.cleanup();
   rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Signs up on node 0; the session works on every node (shared secret, sessions in PostgreSQL). */
 async function user(name: string) {

@@ -73,6 +73,15 @@ export async function startTestDb(): Promise<TestDb> {
   };
 }
 
+/** Waits until `cond` holds, checking every 20 ms; fails naming `what` after `timeoutMs`. */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Signs a new user up and returns their HTTP client; `connect()` opens a WebSocket (a tab) as them. */
 export async function newUser(server: { url: string }, name: string) {
   const http = new Client(server.url);

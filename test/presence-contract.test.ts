@@ -12,6 +12,7 @@ import { createLogger } from '../server/logger.js';
 import { LocalPresence, type Presence, type PresenceDiff } from '../server/presence/presence.js';
 import { RedisPresence } from '../server/presence/redis-presence.js';
 import type { Member } from '../server/protocol/frames.js';
+import { until } from './harness.js';
 
 const alice: Member = { id: 1, name: 'alice' };
 const bob: Member = { id: 2, name: 'bob' };
@@ -21,14 +22,6 @@ interface Node {
   presence: Presence;
   diffs: PresenceDiff[];
   broker?: RedisBroker;
-}
-
-async function until(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 let redis: LocalRedis;

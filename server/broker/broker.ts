@@ -25,8 +25,6 @@ export interface Broker {
   unsubscribe(channel: string): void;
   /** Called each time the link comes back after being down. */
   onReconnect(listener: () => void): void;
-  /** Called each time the link goes down. */
-  onDisconnect(listener: () => void): void;
   close(): Promise<void>;
 }
 

@@ -20,8 +20,6 @@ export class LocalBroker implements Broker {
 
   onReconnect(): void {}
 
-  onDisconnect(): void {}
-
   close(): Promise<void> {
     return Promise.resolve();
   }

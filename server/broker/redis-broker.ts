@@ -42,9 +42,6 @@ export class RedisBroker implements Broker {
   private everUp = false;
   private closed = false;
   private readonly reconnectListeners: Array<() => void> = [];
-  private readonly disconnectListeners: Array<() => void> = [];
-  /** Events dropped because the link was down (or Redis refused them). */
-  dropped = 0;
 
   constructor(private readonly opts: RedisBrokerOptions) {
     this.nodeId = opts.nodeId;
@@ -80,14 +77,10 @@ export class RedisBroker implements Broker {
   }
 
   publish(channel: string, frame: Uint8Array): void {
-    if (!this.up) {
-      this.dropped++;
-      return;
-    }
+    if (!this.up) return;
     const body = Buffer.concat([this.header, frame]);
-    this.pub.sPublish(this.prefix + channel, body).catch(() => {
-      this.dropped++;
-    });
+    // Refused or cut off: dropped, as the Broker's contract allows.
+    this.pub.sPublish(this.prefix + channel, body).catch(() => {});
   }
 
   async subscribe(channel: string, handler: Handler): Promise<void> {
@@ -109,10 +102,6 @@ export class RedisBroker implements Broker {
 
   onReconnect(listener: () => void): void {
     this.reconnectListeners.push(listener);
-  }
-
-  onDisconnect(listener: () => void): void {
-    this.disconnectListeners.push(listener);
   }
 
   async close(): Promise<void> {
@@ -147,7 +136,6 @@ export class RedisBroker implements Broker {
       if (again) for (const l of this.reconnectListeners) l();
     } else {
       this.opts.log.warn({ node: this.nodeId }, 'redis link down: serving local clients only until it is back');
-      for (const l of this.disconnectListeners) l();
     }
   }
 }

@@ -154,11 +154,6 @@ export class RoomFeed {
     for (const held of this.rooms.values()) if (held.fillTimer) clearTimeout(held.fillTimer);
   }
 
-  /** Held rooms, for the metrics and tests. */
-  get heldRooms(): number {
-    return this.rooms.size;
-  }
-
   private remote(room: string, frame: Uint8Array): void {
     let value: unknown;
     try {

@@ -40,10 +40,6 @@ export class PresenceTracker {
     return n;
   }
 
-  connectionsOf(userId: number): number {
-    return this.userConns.get(userId) ?? 0;
-  }
-
   /** Adds a connection to a room; the diff has the user in `joins` if this is their first connection there. */
   join(room: string, connId: number, member: Member): PresenceDiff {
     let state = this.rooms.get(room);
