@@ -21,6 +21,9 @@ import { loadStaticFiles, staticHandler } from './http/routes/static-files.js';
 import { RoomStore } from './store/room-store.js';
 import { UserStore } from './store/user-store.js';
 import { MessageStore } from './store/message-store.js';
+import { MessageEdits } from './store/message-edits.js';
+import { ReadPositions } from './store/read-positions.js';
+import { MessageSearch } from './store/message-search.js';
 import { GroupCommitWriter } from './store/group-commit.js';
 import { writerPool } from './store/writer-pool.js';
 import { LocalBroker } from './broker/local-broker.js';
@@ -32,6 +35,7 @@ import { LocalPresence, type Presence, type PresenceDiff } from './presence/pres
 import { RedisPresence } from './presence/redis-presence.js';
 import { RoomMembership } from './gateway/room-membership.js';
 import { LiveLists } from './chat/live-lists.js';
+import { RoomActivity } from './chat/room-activity.js';
 import { relayRevocations } from './auth/revocation-relay.js';
 import { encodeFrame } from './protocol/codec.js';
 import { TypingThrottle } from './limits/typing-throttle.js';
@@ -107,17 +111,35 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
   const presence: Presence = cluster.redisUrl ? new RedisPresence({ broker, clock, log, publish: publishDiff }) : new LocalPresence(cluster.nodeId, publishDiff);
   const membership = new RoomMembership({ feed, messages, presence });
   const lists = new LiveLists({ presence, topics, broker });
+  const users = new UserStore(orm);
+  const activity = new RoomActivity({ lists, users, log });
   const writerDb = writerPool(databaseUrl);
   const writer = new GroupCommitWriter({
     run: writerDb.run,
-    onCommitted: (committed) => feed.publishMessages(committed),
+    onCommitted: (committed) => {
+      feed.publishMessages(committed);
+      activity.committed(committed);
+    },
     maxBatch: limits.commitBatchMax,
     lingerMs: limits.commitLingerMs,
     onError: (err, size) => log.warn({ err: (err as Error).message, size }, 'group commit failed; senders told unavailable'),
   });
   const origins = new OriginPolicy(config.allowedOrigins);
   const cookie = new SessionCookie(config.sessionSecret, config.secureCookies);
-  const handlers = new RoomHandlers({ log, limits, rooms, writer, feed, membership, lists, guards, typing: new TypingThrottle(limits.typingIntervalMs), now });
+  const handlers = new RoomHandlers({
+    log,
+    limits,
+    rooms,
+    writer,
+    feed,
+    edits: new MessageEdits(orm),
+    reads: new ReadPositions(orm),
+    membership,
+    lists,
+    guards,
+    typing: new TypingThrottle(limits.typingIntervalMs),
+    now,
+  });
   const gateway = new WsGateway({ uws, log, limits, cookie, sessions, origins, presence, membership, handlers, now });
   gateway.attach(server);
   // Only now may anything publish to a topic: uWS makes its topic tree with the first
@@ -129,7 +151,7 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
 
   const app = createApp({
     log,
-    users: new UserStore(orm),
+    users,
     cookie,
     sessions,
     passwords: new PasswordHasher(abuse.passwordQueue),
@@ -140,6 +162,7 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
     origins,
     rooms,
     messages,
+    search: new MessageSearch(orm),
     writer,
     messageLimits: limits,
     online: presence,
@@ -190,6 +213,7 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
         // Says bye, so the other nodes drop this one's members at once instead of after the timeout.
         await presence.stop();
         lists.stop();
+        activity.stop();
         feed.close();
         await broker.close();
         sessions.close();

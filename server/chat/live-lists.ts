@@ -22,6 +22,10 @@ export interface DirectoryEvents {
   /** A direct room opened between two users: each sees it listed with the other. */
   directRoomAdded(room: RoomListing, a: Member, b: Member): void;
   userAdded(user: Member): void;
+  /** A room's listing changed (its topic): everyone watching gets it again. */
+  roomChanged(room: RoomListing): void;
+  /** The user joined or left a room: their own sockets hear it. */
+  membership(userId: number, room: RoomListing, member: boolean): void;
 }
 
 export const LISTS_FLUSH_MS = 250;
@@ -77,6 +81,24 @@ export class LiveLists implements DirectoryEvents {
 
   userAdded(user: Member): void {
     this.publish(LISTS_TOPIC, encodeFrame({ t: 'directory', users: [user] }));
+  }
+
+  roomChanged(room: RoomListing): void {
+    this.roomAdded(room);
+  }
+
+  membership(userId: number, room: RoomListing, member: boolean): void {
+    this.toUser(userId, { t: 'membership', room, member });
+  }
+
+  /** A frame for every watching socket, on every node. */
+  toWatchers(frame: ServerFrame): void {
+    this.publish(LISTS_TOPIC, encodeFrame(frame));
+  }
+
+  /** A frame for one user's sockets, on every node (those that sent `watch`). */
+  toUser(userId: number, frame: ServerFrame): void {
+    this.publish(userTopic(userId), encodeFrame(frame));
   }
 
   /** Here and on every other node: the frame goes to the topic on each. */

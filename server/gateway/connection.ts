@@ -17,6 +17,8 @@ export interface ConnState {
   /** Joins in progress: room -> attempt number, so a leave or a newer join can cancel one. */
   joining: Map<string, number>;
   sendBucket: TokenBucket;
+  /** Per room, the highest read position this connection has stored: a repeat costs no write. */
+  readUpTo: Map<string, number>;
   /** Set in the close handler; after it the socket must not be touched. */
   closed: boolean;
 }

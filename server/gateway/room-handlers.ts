@@ -8,20 +8,24 @@ import type { ClientFrame } from '../protocol/frames.js';
 import { roomTopic } from '../broker/room-topics.js';
 import type { RoomFeed } from '../chat/room-feed.js';
 import type { LiveLists } from '../chat/live-lists.js';
-import { DIRECT_PREFIX, canAccess, type RoomStore } from '../store/room-store.js';
+import { DIRECT_PREFIX, canAccess, type RoomRef, type RoomStore } from '../store/room-store.js';
 import { storeErrorCode, type GroupCommitWriter } from '../store/group-commit.js';
 import { encodeFrame } from '../protocol/codec.js';
 import type { TypingThrottle } from '../limits/typing-throttle.js';
 import type { AbuseGuards } from '../limits/abuse-guards.js';
 import { errorFrame, sendFrame, withRef, type Socket } from './connection.js';
 import type { RoomMembership } from './room-membership.js';
+import { MessageChangeRefused, type MessageEdits } from '../store/message-edits.js';
+import type { ReadPositions } from '../store/read-positions.js';
 
 export interface HandlerDeps {
   log: Logger;
   limits: Limits;
   rooms: RoomStore;
   writer: Pick<GroupCommitWriter, 'submit'>;
-  feed: Pick<RoomFeed, 'relayTyping'>;
+  feed: Pick<RoomFeed, 'relayTyping' | 'publishMessages'>;
+  edits: MessageEdits;
+  reads: ReadPositions;
   membership: RoomMembership;
   lists: LiveLists;
   typing: TypingThrottle;
@@ -52,6 +56,12 @@ export class RoomHandlers {
         return this.typingNotice(ws, frame.room, frame.ref);
       case 'watch':
         return this.reply(ws, withRef(this.d.lists.watch(ws, ws.getUserData().user.id), frame.ref));
+      case 'edit':
+        return this.change(ws, frame.room, frame.seq, frame.body, frame.ref);
+      case 'delete':
+        return this.change(ws, frame.room, frame.seq, undefined, frame.ref);
+      case 'read':
+        return this.read(ws, frame.room, frame.seq, frame.ref);
     }
   }
 
@@ -101,10 +111,24 @@ export class RoomHandlers {
     if (!stillWanted()) return;
     if (!roomRef) return this.reply(ws, errorFrame('not_found', `no room named ${room}`, { room, ref }));
     if (!canAccess(roomRef, st.user.id)) return this.reply(ws, errorFrame('forbidden', `${room} is a direct room of two other people`, { room, ref }));
-    await this.d.membership.join(ws, roomRef, since, stillWanted, (joined) => {
+    const fresh = !st.rooms.has(room);
+    const joined = await this.d.membership.join(ws, roomRef, since, stillWanted, (joined) => {
       st.joining.delete(room);
       this.reply(ws, withRef(joined, ref));
     });
+    if (joined && fresh && roomRef.kind === 'public') void this.becomeMember(roomRef, st.user.id);
+  }
+
+  /** Joining a public room makes the user a member (listed in their sidebar) until they leave it over HTTP. */
+  private async becomeMember(room: RoomRef, userId: number): Promise<void> {
+    try {
+      if (!(await this.d.rooms.addMember(room, userId))) return;
+      const view = await this.d.rooms.view(room, userId);
+      if (view) this.d.lists.membership(userId, view, true);
+    } catch (err) {
+      // The join itself stands; the sidebar learns of the room on the next join or reload.
+      this.d.log.warn({ err: (err as Error).message, room: room.name }, 'storing a room membership failed');
+    }
   }
 
   private leave(ws: Socket, room: string, ref: string | number | undefined): void {
@@ -128,6 +152,49 @@ export class RoomHandlers {
     } catch (err) {
       const code = storeErrorCode(err);
       this.reply(ws, errorFrame(code, (err as Error).message, { room, ref }));
+    }
+  }
+
+  /** Edits (body given) or deletes one's own message: a new event in the room's sequence, acked like a send. */
+  private async change(ws: Socket, room: string, target: number, body: string | undefined, ref: string | number | undefined): Promise<void> {
+    const st = ws.getUserData();
+    const roomRef = st.rooms.get(room);
+    const what = body === undefined ? 'deleting' : 'editing';
+    if (!roomRef) return this.reply(ws, errorFrame('not_joined', `join ${room} before ${what} in it`, { room, ref }));
+    const wait = st.sendBucket.take(this.now());
+    if (wait > 0) return this.reply(ws, errorFrame('rate_limited', `at most ${this.d.limits.sendRate} messages and changes a second`, { room, ref, retry_after: wait }));
+    try {
+      const event = await this.d.edits.apply({ room: roomRef, user: st.user, target, body });
+      this.d.feed.publishMessages([event]);
+      this.reply(ws, withRef({ t: 'ack', cid: event.cid, room, id: event.id, seq: event.seq, at: event.at }, ref));
+    } catch (err) {
+      if (err instanceof MessageChangeRefused) {
+        return this.reply(ws, errorFrame(err.reason === 'forbidden' ? 'forbidden' : 'not_found', err.message, { room, ref }));
+      }
+      this.d.log.warn({ err: (err as Error).message, room }, `${what} a message failed`);
+      this.reply(ws, errorFrame('unavailable', 'the message store is unavailable; nothing was changed, try again', { room, ref }));
+    }
+  }
+
+  /** Stores how far the user has read and tells their other sockets; answered (with the position) only when asked with a ref. */
+  private async read(ws: Socket, room: string, seq: number, ref: string | number | undefined): Promise<void> {
+    const st = ws.getUserData();
+    const roomRef = st.rooms.get(room);
+    if (!roomRef) return this.reply(ws, errorFrame('not_joined', `join ${room} before marking it read`, { room, ref }));
+    const known = st.readUpTo.get(room) ?? -1;
+    if (seq <= known) {
+      if (ref !== undefined) this.reply(ws, { t: 'read', room, seq: known, ref });
+      return;
+    }
+    st.readUpTo.set(room, seq);
+    try {
+      const stored = await this.d.reads.markRead(st.user.id, roomRef, seq);
+      this.d.lists.toUser(st.user.id, { t: 'read', room, seq: stored });
+      if (ref !== undefined) this.reply(ws, { t: 'read', room, seq: stored, ref });
+    } catch (err) {
+      if (st.readUpTo.get(room) === seq) st.readUpTo.set(room, known);
+      this.d.log.warn({ err: (err as Error).message, room }, 'storing a read position failed');
+      this.reply(ws, errorFrame('unavailable', 'the read position could not be stored; try again', { room, ref }));
     }
   }
 

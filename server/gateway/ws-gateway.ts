@@ -125,6 +125,7 @@ export class WsGateway {
             rooms: new Map(),
             joining: new Map(),
             sendBucket: new TokenBucket(this.d.limits.sendRate, this.d.limits.sendBurst, this.d.now()),
+            readUpTo: new Map(),
             closed: false,
           };
           res.upgrade(state, key, protocol, extensions, context);

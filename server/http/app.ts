@@ -17,10 +17,11 @@ import { roomRoutes, type RoomDeps } from './routes/room-routes.js';
 import { healthRoutes, type HealthDeps } from './routes/health-routes.js';
 import { messageRoutes, type MessageDeps } from './routes/message-routes.js';
 import { userRoutes, type UserDeps } from './routes/user-routes.js';
+import { searchRoutes, type SearchDeps } from './routes/search-routes.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { isDatabaseUnavailable } from '../store/db-errors.js';
 
-export interface AppDeps extends AuthDeps, RoomDeps, MessageDeps, UserDeps, HealthDeps {
+export interface AppDeps extends AuthDeps, RoomDeps, MessageDeps, UserDeps, HealthDeps, SearchDeps {
   log: Logger;
   origins: OriginPolicy;
   /** Serves the web client for GET and HEAD requests outside /api. */
@@ -60,5 +61,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api', roomRoutes(deps));
   app.route('/api', messageRoutes(deps));
   app.route('/api', userRoutes(deps));
+  app.route('/api', searchRoutes(deps));
   return app;
 }

@@ -25,6 +25,9 @@ function chars(s: string): number {
 
 const ref = z.union([z.string().max(REF_MAX), z.number().int()]).optional();
 const room = z.string().regex(ROOM_NAME, 'room names match ^[a-z0-9][a-z0-9_-]{0,63}$');
+/** seq is a PostgreSQL integer. */
+const SEQ_MAX = 2 ** 31 - 1;
+const seq = z.number().int().min(1).max(SEQ_MAX);
 
 /** Half of a UTF-16 surrogate pair without its other half: no Unicode character at all. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -69,6 +72,9 @@ function schemas(limits: FrameLimits) {
     }),
     typing: z.object({ t: z.literal('typing'), room, ref }),
     watch: z.object({ t: z.literal('watch'), ref }),
+    edit: z.object({ t: z.literal('edit'), room, seq, body, ref }),
+    delete: z.object({ t: z.literal('delete'), room, seq, ref }),
+    read: z.object({ t: z.literal('read'), room, seq: z.number().int().min(0).max(SEQ_MAX), ref }),
   } as const;
 }
 
@@ -87,7 +93,7 @@ export function frameParser(limits: FrameLimits): (value: unknown) => ParsedFram
     const t = raw.t;
     const schema = typeof t === 'string' && Object.hasOwn(byType, t) ? byType[t] : undefined;
     if (!schema) {
-      return { ok: false, code: 'bad_frame', message: `unknown frame type ${JSON.stringify(t) ?? 'undefined'}; expected join, leave, send, typing or watch`, ref: echo };
+      return { ok: false, code: 'bad_frame', message: `unknown frame type ${JSON.stringify(t) ?? 'undefined'}; expected join, leave, send, typing, watch, edit, delete or read`, ref: echo };
     }
     const r = schema.safeParse(raw);
     if (r.success) return { ok: true, frame: r.data };

@@ -17,6 +17,15 @@ export interface ChatMessage {
   user: Member;
   body: string;
   cid: string;
+  /**
+   * Absent on a message. On an event in the room's sequence that changed an earlier message:
+   * `edit` (body is the new text) or `delete` (body is empty), and `target`, that message's seq.
+   */
+  kind?: 'edit' | 'delete';
+  target?: number;
+  /** On a message read from history: when it was last edited (ms), and whether it was deleted. */
+  edited?: number;
+  deleted?: true;
 }
 
 /** A room as the sidebar lists it (GET /api/rooms, and `directory` pushes). */
@@ -30,6 +39,21 @@ export interface RoomListing {
   with?: Member;
 }
 
+/** What GET /api/rooms adds for the caller: membership and how much of the room they have read. */
+export interface RoomReading {
+  /** A member: a direct room's person, or someone who joined a public room and has not left it. */
+  member: boolean;
+  /** The last seq the caller has read (0: nothing yet). */
+  readSeq: number;
+  /** Messages by others after readSeq (counted up to UNREAD_COUNT_MAX), members only. */
+  unread: number;
+  /** Of those, the ones that mention the caller by @name. */
+  mentions: number;
+}
+
+/** Unread counts stop here; the client shows "99+" past 99. */
+export const UNREAD_COUNT_MAX = 100;
+
 /** Echoed on the direct reply or error to the frame that carried it. */
 export type Ref = string | number;
 
@@ -38,7 +62,12 @@ export type ClientFrame =
   | { t: 'leave'; room: string; ref?: Ref }
   | { t: 'send'; room: string; body: string; cid: string; ref?: Ref }
   | { t: 'typing'; room: string; ref?: Ref }
-  | { t: 'watch'; ref?: Ref };
+  | { t: 'watch'; ref?: Ref }
+  /** Change the text of one's own message (its seq in the room). */
+  | { t: 'edit'; room: string; seq: number; body: string; ref?: Ref }
+  | { t: 'delete'; room: string; seq: number; ref?: Ref }
+  /** The caller has seen the room up to seq: stored, and told to their other tabs. */
+  | { t: 'read'; room: string; seq: number; ref?: Ref };
 
 export type ErrorCode =
   | 'bad_frame'
@@ -63,9 +92,28 @@ export type ServerFrame =
    * room with someone in it, ids of every user online), then only what changed (a room's new
    * count, 0 included; users who came online, `on`, or went offline, `off`).
    */
-  | { t: 'lists'; full?: boolean; rooms: Record<string, number>; users?: number[]; on?: number[]; off?: number[]; ref?: Ref }
+  | {
+      t: 'lists';
+      full?: boolean;
+      rooms: Record<string, number>;
+      users?: number[];
+      on?: number[];
+      off?: number[];
+      /** Public rooms with new messages since the last frame: room -> [latest seq, messages that came]. */
+      activity?: Record<string, [number, number]>;
+      ref?: Ref;
+    }
+  /**
+   * To one user's sockets (after `watch`): a message for them in a room they may not have
+   * open, a direct message from the other person or a mention of them by @name.
+   */
+  | { t: 'activity'; room: string; seq: number; by: Member; preview: string; mention: boolean }
   /** New rooms and users for the lists, after `watch`: public rooms to everyone, a direct room to its two members. */
   | { t: 'directory'; rooms?: RoomListing[]; users?: Member[] }
+  /** To the user's own sockets (after `watch`): their read position in a room moved on. */
+  | { t: 'read'; room: string; seq: number; ref?: Ref }
+  /** To the user's own sockets (after `watch`): they became a member of a room, or left it. */
+  | { t: 'membership'; room: RoomListing; member: boolean }
   | { t: 'error'; code: ErrorCode; message: string; room?: string; retry_after?: number; ref?: Ref };
 
 export const CloseCode = {

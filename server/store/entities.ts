@@ -60,7 +60,11 @@ RoomSchema.setClass(Room);
 
 export type RoomKind = Room['kind'];
 
-/** Membership of direct rooms (public rooms admit everyone and have no rows here). */
+/**
+ * Who belongs to a room. A direct room has exactly its two members, written when it is made;
+ * a public room admits everyone, and its rows are the people who joined it and have not left
+ * (what the sidebar lists as "your rooms").
+ */
 export const RoomMemberSchema = defineEntity({
   name: 'RoomMember',
   tableName: 'room_members',
@@ -80,6 +84,14 @@ export const MessageSchema = defineEntity({
     { name: 'messages_room_seq_unique', properties: ['room', 'seq'] },
     { name: 'messages_room_user_cid_unique', properties: ['room', 'user', 'cid'] },
   ],
+  indexes: [
+    {
+      // Full-text search over what people wrote: 'simple' (no stemming) because rooms are in
+      // any language, and queries match word prefixes instead. Events are left out.
+      name: 'messages_body_search',
+      expression: `create index "messages_body_search" on "messages" using gin (to_tsvector('simple'::regconfig, body)) where (kind = 'msg'::text)`,
+    },
+  ],
   properties: {
     id: p.bigint('number').primary().autoincrement(),
     // No foreign keys here, on purpose: their per-row triggers were 60% of a group commit's
@@ -93,11 +105,35 @@ export const MessageSchema = defineEntity({
     body: p.text(),
     cid: p.string().length(64),
     createdAt: p.datetime(3).onCreate(createdNow),
+    /**
+     * A row is a message (`msg`) or an event in the room's sequence that changed an earlier
+     * message (`edit`, `delete`; `targetSeq` names it). Events take a seq like messages, so
+     * a client that catches up with `since` replays them and never keeps stale text.
+     */
+    kind: p.enum(['msg', 'edit', 'delete']).default('msg'),
+    targetSeq: p.integer().nullable(),
+    /** On a message: when it was last edited, and when deleted (its body is then emptied). */
+    editedAt: p.datetime(3).nullable(),
+    deletedAt: p.datetime(3).nullable(),
   },
 });
 export interface Message extends InferEntity<typeof MessageSchema> {}
 export class Message {}
 MessageSchema.setClass(Message);
 
+/** How far each user has read each room: the last seq they have seen. */
+export const ReadPositionSchema = defineEntity({
+  name: 'ReadPosition',
+  tableName: 'read_positions',
+  properties: {
+    user: () => p.manyToOne(User).primary().deleteRule('cascade'),
+    room: () => p.manyToOne(Room).primary().deleteRule('cascade'),
+    seq: p.integer(),
+  },
+});
+export interface ReadPosition extends InferEntity<typeof ReadPositionSchema> {}
+export class ReadPosition {}
+ReadPositionSchema.setClass(ReadPosition);
+
 /** Every entity, listed for the ORM (no discovery by folder). */
-export const entities = [UserSchema, SessionSchema, RoomSchema, RoomMemberSchema, MessageSchema];
+export const entities = [UserSchema, SessionSchema, RoomSchema, RoomMemberSchema, MessageSchema, ReadPositionSchema];

@@ -23,6 +23,10 @@ interface Row {
   body: string;
   cid: string;
   created_at: string | Date;
+  kind: 'msg' | 'edit' | 'delete';
+  target_seq: number | null;
+  edited_at: string | Date | null;
+  deleted_at: string | Date | null;
 }
 
 export interface Backlog {
@@ -35,7 +39,8 @@ export interface Backlog {
 
 // LEFT JOIN: messages carry no foreign key, so a user removed by hand must not punch a
 // hole in a room's seq sequence.
-const COLUMNS = `m.id, m.seq, m.user_id, coalesce(u.name, 'deleted') AS user_name, m.body, m.cid, m.created_at
+const COLUMNS = `m.id, m.seq, m.user_id, coalesce(u.name, 'deleted') AS user_name, m.body, m.cid, m.created_at,
+       m.kind, m.target_seq, m.edited_at, m.deleted_at
   FROM messages m LEFT JOIN users u ON u.id = m.user_id`;
 
 export class MessageStore {
@@ -86,6 +91,18 @@ export class MessageStore {
   }
 }
 
-function toMessage(room: string, r: Row): ChatMessage {
-  return { room, id: Number(r.id), seq: r.seq, at: pgTimeMs(r.created_at), user: { id: r.user_id, name: r.user_name }, body: r.body, cid: r.cid };
+/** A stored row as the wire carries it: events name their target, messages say if they changed. */
+export function toMessage(room: string, r: Row): ChatMessage {
+  const m: ChatMessage = { room, id: Number(r.id), seq: r.seq, at: pgTimeMs(r.created_at), user: { id: r.user_id, name: r.user_name }, body: r.body, cid: r.cid };
+  if (r.kind !== 'msg') {
+    m.kind = r.kind;
+    m.target = r.target_seq!;
+  } else {
+    if (r.edited_at !== null) m.edited = pgTimeMs(r.edited_at);
+    if (r.deleted_at !== null) m.deleted = true;
+  }
+  return m;
 }
+
+export type { Row as MessageRow };
+export { COLUMNS as MESSAGE_COLUMNS };

@@ -7,7 +7,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Room, RoomMember, User } from './entities.js';
 import { pgTimeMs } from './pg-time.js';
-import type { Member, RoomListing } from '../protocol/frames.js';
+import { UNREAD_COUNT_MAX, type Member, type RoomListing, type RoomReading } from '../protocol/frames.js';
 
 /** A room as the API lists it: the contract's listing (also what `directory` frames carry). */
 export type RoomView = RoomListing;
@@ -42,6 +42,21 @@ interface ListedRoom {
   last_at: string | Date | null;
   with_id: number | null;
   with_name: string | null;
+  member: boolean;
+  read_seq: number;
+  unread: number;
+  mentions: number;
+}
+
+/** A room as GET /api/rooms lists it to one person. */
+export type ListedView = RoomView & RoomReading;
+
+/**
+ * `@name` as a word of its own, for PostgreSQL's case-insensitive `~*`: not inside an e-mail
+ * address or a longer name. Names are [a-z0-9_], so the name needs no escaping.
+ */
+export function mentionPattern(name: string): string {
+  return `(^|[^a-z0-9_@])@${name}([^a-z0-9_]|$)`;
 }
 
 export class RoomStore {
@@ -146,34 +161,86 @@ export class RoomStore {
    * One page of the rooms a user can see (public rooms and their own direct rooms, each
    * direct room naming the other member), by name after `after`, in byte order so that the
    * cursor means the same on any database collation. `next` is the cursor of the next page.
+   * `joined` keeps only the rooms the user is a member of (the sidebar's list).
+   *
+   * Each room says how much of it the user has read. Unread messages (by others, after the
+   * read position) are counted in the rooms the user belongs to, newest first and at most
+   * UNREAD_COUNT_MAX of them, so a long-abandoned room costs no more than a busy one.
    */
-  async listFor(userId: number, page: { after?: string; limit: number }): Promise<{ rooms: RoomView[]; next: string | null }> {
-    // SQL rather than a QueryBuilder: two joins of room_members with their own conditions and
-    // the COLLATE "C" order read plainer as written than as raw() fragments in a builder.
+  async listFor(user: Member, page: { after?: string; limit: number; joined?: boolean; only?: string }): Promise<{ rooms: ListedView[]; next: string | null }> {
+    // SQL rather than a QueryBuilder: joins of room_members with their own conditions, the
+    // lateral count and the COLLATE "C" order read plainer as written than as raw() fragments.
     const rows = await this.orm.em.fork().execute<ListedRoom[]>(
-      `SELECT r.name, r.kind, r.topic, r.last_seq, r.last_at, o.id AS with_id, o.name AS with_name
+      `SELECT r.name, r.kind, r.topic, r.last_seq, r.last_at, o.id AS with_id, o.name AS with_name,
+              mine.user_id IS NOT NULL AS member, coalesce(rp.seq, 0) AS read_seq,
+              coalesce(c.unread, 0) AS unread, coalesce(c.mentions, 0) AS mentions
          FROM rooms r
          LEFT JOIN room_members mine ON mine.room_id = r.id AND mine.user_id = ?
          LEFT JOIN room_members other ON other.room_id = r.id AND other.user_id <> ? AND r.kind = 'direct'
          LEFT JOIN users o ON o.id = other.user_id
+         LEFT JOIN read_positions rp ON rp.room_id = r.id AND rp.user_id = ?
+         LEFT JOIN LATERAL (
+           SELECT count(*)::int AS unread, (count(*) FILTER (WHERE x.body ~* ?))::int AS mentions
+             FROM (SELECT body FROM messages
+                    WHERE room_id = r.id AND seq > coalesce(rp.seq, 0) AND kind = 'msg' AND deleted_at IS NULL AND user_id <> ?
+                    ORDER BY seq DESC LIMIT ${UNREAD_COUNT_MAX}) x
+         ) c ON mine.user_id IS NOT NULL AND r.last_seq > coalesce(rp.seq, 0)
         WHERE (r.kind = 'public' OR mine.user_id IS NOT NULL) AND r.name COLLATE "C" > ?
+          ${page.joined ? 'AND mine.user_id IS NOT NULL' : ''} ${page.only !== undefined ? 'AND r.name = ?' : ''}
         ORDER BY r.name COLLATE "C"
         LIMIT ?`,
-      [userId, userId, page.after ?? '', page.limit + 1],
+      [user.id, user.id, user.id, mentionPattern(user.name), user.id, page.after ?? '', ...(page.only !== undefined ? [page.only] : []), page.limit + 1],
     );
     const more = rows.length > page.limit;
     const rooms = rows.slice(0, page.limit).map((row) => {
-      const v: RoomView = {
+      const v: ListedView = {
         name: row.name,
         kind: row.kind,
         topic: row.topic,
         lastSeq: row.last_seq,
         lastAt: row.last_at === null ? null : pgTimeMs(row.last_at),
+        member: row.member,
+        readSeq: Number(row.read_seq),
+        unread: Number(row.unread),
+        mentions: Number(row.mentions),
       };
       if (row.with_id !== null) v.with = { id: row.with_id, name: row.with_name! };
       return v;
     });
     return { rooms, next: more ? rooms[rooms.length - 1]!.name : null };
+  }
+
+  /** One room as listFor lists it to this user, or null when they cannot see it. */
+  async listedFor(user: Member, name: string): Promise<ListedView | null> {
+    const { rooms } = await this.listFor(user, { limit: 1, only: name });
+    return rooms[0] ?? null;
+  }
+
+  /** Makes the user a member of a public room; true when they were not one before. */
+  async addMember(room: RoomRef, userId: number): Promise<boolean> {
+    const rows = await this.orm.em
+      .fork()
+      .execute<Array<{ user_id: number }>>('INSERT INTO room_members (room_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING user_id', [room.id, userId]);
+    return rows.length > 0;
+  }
+
+  /** Ends the user's membership of a public room (a direct room's two members stay); true when they were one. */
+  async removeMember(room: RoomRef, userId: number): Promise<boolean> {
+    if (room.kind !== 'public') return false;
+    const rows = await this.orm.em
+      .fork()
+      .execute<Array<{ user_id: number }>>('DELETE FROM room_members WHERE room_id = ? AND user_id = ? RETURNING user_id', [room.id, userId]);
+    return rows.length > 0;
+  }
+
+  /** Sets a public room's topic (null clears it); the room as now stored, or null if it is gone. */
+  async setTopic(room: RoomRef, topic: string | null): Promise<Room | null> {
+    const em = this.orm.em.fork();
+    const found = await em.findOne(Room, { id: room.id });
+    if (!found) return null;
+    found.topic = topic;
+    await em.flush();
+    return found;
   }
 
   private remember(ref: RoomRef): RoomRef {

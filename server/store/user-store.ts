@@ -45,6 +45,13 @@ export class UserStore {
     return rows.map((u) => ({ id: u.id, name: u.name }));
   }
 
+  /** The users with these names (lower-cased already); unknown names are left out. */
+  async byNames(names: string[]): Promise<Member[]> {
+    if (names.length === 0) return [];
+    const rows = await this.orm.em.fork().find(User, { name: { $in: names } }, { fields: ['id', 'name'] });
+    return rows.map((u) => ({ id: u.id, name: u.name }));
+  }
+
   /** Removes an account that was never handed to anyone (its sessions go with it). */
   async remove(id: number): Promise<void> {
     await this.orm.em.fork().nativeDelete(User, { id });
