@@ -40,8 +40,11 @@ const sidebarItems = css`
     text-decoration: none;
     cursor: pointer;
   }
-  .item:hover {
-    background: var(--parley-hover);
+  /* Only where hovering is real: a tap on a touch screen would leave the row lit. */
+  @media (hover: hover) {
+    .item:hover {
+      background: var(--parley-hover);
+    }
   }
   .item[aria-current='page'] {
     background: var(--parley-selected);

@@ -77,8 +77,14 @@ export const messageStyles = css`
   .message.first {
     margin-top: 0.75rem;
   }
-  .message:hover {
-    background: var(--parley-hover);
+  /* Only where hovering is real: a tap on a touch screen would leave the row lit. */
+  @media (hover: hover) {
+    .message:hover {
+      background: var(--parley-hover);
+    }
+    .message:hover .gutter-time {
+      opacity: 1;
+    }
   }
   .content {
     min-width: 0;
@@ -108,7 +114,6 @@ export const messageStyles = css`
     line-height: 1.45rem;
     opacity: 0;
   }
-  .message:hover .gutter-time,
   .message:focus-within .gutter-time {
     opacity: 1;
   }

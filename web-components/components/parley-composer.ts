@@ -1,6 +1,7 @@
 /**
  * Where a message is written. Enter sends, Shift+Enter starts a new line; while there is no
- * way to send (offline, no access) the field is disabled and says why.
+ * way to send (offline, no access) the field is disabled and says why. Near the length limit
+ * a counter shows; sending a message over it keeps the text and says by how much.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { emit } from '../events.js';
@@ -9,6 +10,7 @@ import { controls, srOnly } from './shared-styles.js';
 /** The contract's body limit, in characters (code points). */
 export const BODY_MAX = 4000;
 const SHOW_COUNT_FROM = 3500;
+const count = new Intl.NumberFormat('en');
 
 export class ParleyComposer extends LitElement {
   static properties = {
@@ -16,6 +18,7 @@ export class ParleyComposer extends LitElement {
     notice: {},
     placeholder: {},
     length: { state: true },
+    refusedLength: { state: true },
   };
   /** When set, sending is impossible and this says why. */
   declare disabledReason: string;
@@ -23,6 +26,8 @@ export class ParleyComposer extends LitElement {
   declare notice: string;
   declare placeholder: string;
   declare length: number;
+  /** Set when sending was refused for length: the length then, until the text fits again. */
+  declare refusedLength: number | undefined;
 
   static styles = [
     controls,
@@ -88,6 +93,11 @@ export class ParleyComposer extends LitElement {
       .over {
         color: var(--parley-danger);
       }
+      .count {
+        margin-inline-start: auto;
+        font-variant-numeric: tabular-nums;
+        white-space: nowrap;
+      }
       @media (max-width: 700px) {
         :host {
           padding: 0 0.5rem 0.5rem;
@@ -105,6 +115,7 @@ export class ParleyComposer extends LitElement {
     this.notice = '';
     this.placeholder = 'Write a message';
     this.length = 0;
+    this.refusedLength = undefined;
   }
 
   private get field(): HTMLTextAreaElement {
@@ -118,6 +129,7 @@ export class ParleyComposer extends LitElement {
   render() {
     const disabled = Boolean(this.disabledReason);
     const over = this.length > BODY_MAX;
+    const refused = this.refusedLength !== undefined;
     return html`
       <form @submit=${this.submit}>
         <label class="sr-only" for="message">Message</label>
@@ -132,11 +144,17 @@ export class ParleyComposer extends LitElement {
           @keydown=${this.keydown}
           @input=${this.input}
         ></textarea>
-        <button class="button" type="submit" ?disabled=${disabled || over}>Send</button>
+        <button class="button" type="submit" ?disabled=${disabled}>Send</button>
       </form>
-      <div class="below" id="composer-state" ?hidden=${!disabled && !this.notice && this.length < SHOW_COUNT_FROM}>
-        ${disabled ? html`<span class="reason">${this.disabledReason}</span>` : html`<span>${this.notice}</span>`}
-        ${this.length >= SHOW_COUNT_FROM ? html`<span class=${over ? 'over' : nothing}>${this.length} / ${BODY_MAX}</span>` : nothing}
+      <div class="below" id="composer-state" ?hidden=${!disabled && !this.notice && !refused && this.length < SHOW_COUNT_FROM}>
+        ${disabled
+          ? html`<span class="reason">${this.disabledReason}</span>`
+          : refused
+            ? html`<span class="reason" role="alert">${tooLongText(this.refusedLength!)}</span>`
+            : html`<span>${this.notice}</span>`}
+        ${this.length >= SHOW_COUNT_FROM
+          ? html`<span class="count ${over ? 'over' : ''}">${count.format(this.length)} / ${count.format(BODY_MAX)}</span>`
+          : nothing}
       </div>
     `;
   }
@@ -150,6 +168,7 @@ export class ParleyComposer extends LitElement {
 
   private input(): void {
     this.length = [...this.field.value].length;
+    if (this.length <= BODY_MAX) this.refusedLength = undefined;
     if (this.field.value.trim()) emit(this, 'parley-typing', null);
   }
 
@@ -161,11 +180,20 @@ export class ParleyComposer extends LitElement {
   private send(): void {
     const field = this.field;
     const body = field.value;
-    if (this.disabledReason || !body.trim() || [...body].length > BODY_MAX) return;
+    if (this.disabledReason || !body.trim()) return;
+    const length = [...body].length;
+    // The server would refuse it; the reader keeps the text to shorten it.
+    if (length > BODY_MAX) return void (this.refusedLength = length);
     emit(this, 'parley-send', { body });
     field.value = '';
     this.length = 0;
+    this.refusedLength = undefined;
   }
+}
+
+/** Code points, as the server counts them. */
+function tooLongText(length: number): string {
+  return `This message is ${count.format(length)} characters; the limit is ${count.format(BODY_MAX)}.`;
 }
 
 customElements.define('parley-composer', ParleyComposer);

@@ -126,9 +126,6 @@ export const roomStyles = [
       background: var(--parley-danger-soft);
       color: var(--parley-danger);
     }
-    .room-error span {
-      color: var(--parley-text);
-    }
     .room-error a {
       color: var(--parley-link);
     }

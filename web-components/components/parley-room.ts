@@ -1,9 +1,10 @@
 /**
  * One room on screen: header, history, who is typing, the composer and who is online. It
  * keeps the room open on the Connection while shown and turns the children's events into
- * Connection calls. A join the server refused for now (rate_limited) shows the server's
- * reason and a countdown to the Connection's own retry: in place of the room when nothing
- * of it is held yet, above the composer when its history is already on screen.
+ * Connection calls. A refused join shows one sentence for its code; one refused for now
+ * (rate_limited) adds a countdown to the Connection's own retry: in place of the room when
+ * nothing of it is held yet, above the composer when its history is already on screen.
+ * On phones the members panel is a drop-down that Escape or a tap elsewhere closes.
  */
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { Member } from '../../server/protocol/frames.js';
@@ -11,10 +12,11 @@ import type { RoomSummary } from '../api/parley-api.js';
 import type { Connection } from '../connection/connection.js';
 import { emptyLog } from '../connection/room-log.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
+import { LiveListsController } from '../controllers/live-lists-controller.js';
 import { OpenRoomController } from '../controllers/open-room-controller.js';
 import { emit, type ParleyEvent } from '../events.js';
 import { isDirectRoomName, roomLabel } from '../format/room-label.js';
-import { withoutRetryHint } from '../format/retry.js';
+import { errorSentence, limitSentence } from '../format/retry.js';
 import { typingText } from '../format/typing-text.js';
 import { roomStyles } from './parley-room.styles.js';
 import type { ParleyComposer } from './parley-composer.js';
@@ -31,8 +33,15 @@ const ROOM_ERRORS: Record<string, string> = {
   not_found: 'There is no room with this name.',
   invalid: 'That is not a valid room name.',
   too_many_rooms: 'Too many rooms are open in this tab. Close a few and reload.',
-  rate_limited: 'This room cannot be opened just now.',
 };
+const REFUSED_FOR_NOW = 'This room cannot be opened just now.';
+
+/** A refused join as one line: the room's sentence for the code, and which limit when it says. */
+function roomErrorText(error: { code: string; message: string }): string {
+  if (error.code !== 'rate_limited') return errorSentence(error.code, error.message, 'This room cannot be opened.', ROOM_ERRORS);
+  const limit = limitSentence(error.message);
+  return limit ? `${REFUSED_FOR_NOW} ${limit}` : REFUSED_FOR_NOW;
+}
 
 export class ParleyRoom extends LitElement {
   static properties = {
@@ -53,6 +62,28 @@ export class ParleyRoom extends LitElement {
 
   private lastTypingAt = 0;
   private announcedReady = '';
+  /** Who is online anywhere, for a direct room's other person (who may be in no room). */
+  private readonly live = new LiveListsController(this, {
+    connection: () => this.connection,
+    // The workspace loads the lists; this only needs to hear their changes.
+    reload: () => {},
+  });
+
+  /** While the phone drop-down is open: a press anywhere but the panel or its toggle closes it. */
+  private readonly pressOutside = (ev: PointerEvent) => {
+    // Taken at the document, the target is this host; the path still reaches into the shadow root.
+    const path = ev.composedPath();
+    const inside = [this.membersPanel, this.membersToggle].some((el) => el && path.includes(el));
+    if (!inside) this.membersOpen = false;
+  };
+
+  /** Escape wherever focus is (Safari does not focus a tapped button), back to the toggle. */
+  private readonly escape = (ev: KeyboardEvent) => {
+    if (ev.key !== 'Escape' || ev.defaultPrevented) return;
+    ev.preventDefault();
+    this.membersOpen = false;
+    this.membersToggle?.focus();
+  };
 
   static styles = roomStyles;
 
@@ -77,7 +108,32 @@ export class ParleyRoom extends LitElement {
     }
   }
 
-  protected updated(): void {
+  disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.listenWhileOpen(false);
+  }
+
+  private listenWhileOpen(open: boolean): void {
+    // Capture: a press on something that stops its event still closes the drop-down.
+    if (open) {
+      document.addEventListener('pointerdown', this.pressOutside, true);
+      document.addEventListener('keydown', this.escape);
+    } else {
+      document.removeEventListener('pointerdown', this.pressOutside, true);
+      document.removeEventListener('keydown', this.escape);
+    }
+  }
+
+  private get membersPanel(): HTMLElement | null {
+    return this.renderRoot.querySelector('parley-members');
+  }
+
+  private get membersToggle(): HTMLElement | null {
+    return this.renderRoot.querySelector('.members-toggle');
+  }
+
+  protected updated(changed: PropertyValues<this>): void {
+    if (changed.has('membersOpen')) this.listenWhileOpen(this.membersOpen);
     if (this.connection.room(this.room)?.joined && this.announcedReady !== this.room) {
       this.announcedReady = this.room;
       emit(this, 'parley-room-ready', { room: this.room });
@@ -99,6 +155,10 @@ export class ParleyRoom extends LitElement {
     const direct = this.summary?.kind === 'direct' || isDirectRoomName(this.room);
     const other = log.members.find((m) => m.id !== this.me.id)?.name;
     const label = direct && !this.summary?.with && other ? other : roomLabel(this.room, this.summary);
+    // A direct room lists both of its people, online or not; a public room only who is there.
+    const people = direct && this.summary?.with ? [this.me, this.summary.with] : [];
+    const everywhere = this.live.lists.online?.users;
+    const online = everywhere ? [...log.members, ...people.filter((p) => everywhere.has(p.id))] : log.members;
     const subtitle = direct ? 'Direct conversation' : (this.summary?.topic ?? '');
     const typists = this.connection.typists(this.room).filter((m) => m.id !== this.me.id);
     const state = this.connection.state;
@@ -130,8 +190,7 @@ export class ParleyRoom extends LitElement {
           ${error
             ? html`<div class="blocked">
                 <div class="room-error" role="alert">
-                  <strong>${ROOM_ERRORS[error.code] ?? 'This room cannot be opened.'}</strong>
-                  <span>${waiting ? withoutRetryHint(error.message) : error.message}</span>
+                  <strong>${roomErrorText(error)}</strong>
                   ${waiting ? html`<parley-retry-countdown class="retry" automatic .until=${waiting.retryAt}></parley-retry-countdown>` : nothing}
                   <a href="/">Back to the room list</a>
                 </div>
@@ -151,7 +210,7 @@ export class ParleyRoom extends LitElement {
               ></parley-message-list>`}
           ${waiting && !error
             ? html`<div class="rejoin" role="alert">
-                <span>${withoutRetryHint(waiting.message)}</span>
+                <span>${errorSentence(waiting.code, waiting.message, '', { rate_limited: 'Rejoining this room is paused.' })}</span>
                 <parley-retry-countdown automatic .until=${waiting.retryAt}></parley-retry-countdown>
               </div>`
             : html`<p class="typing">${typingText(typists.map((m) => m.name))}</p>`}
@@ -164,7 +223,13 @@ export class ParleyRoom extends LitElement {
             @parley-typing=${this.typing}
           ></parley-composer>
         </div>
-        <parley-members id="members" class=${this.membersOpen ? 'open' : ''} .members=${log.members} .me=${this.me}></parley-members>
+        <parley-members
+          id="members"
+          class=${this.membersOpen ? 'open' : ''}
+          .members=${online}
+          .people=${people}
+          .me=${this.me}
+        ></parley-members>
       </div>
     `;
   }

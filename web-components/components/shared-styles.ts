@@ -53,9 +53,6 @@ export const controls = css`
     cursor: pointer;
     white-space: nowrap;
   }
-  .button:hover:not(:disabled) {
-    background: var(--parley-accent-hover);
-  }
   .button:disabled {
     opacity: 0.55;
     cursor: not-allowed;
@@ -66,8 +63,14 @@ export const controls = css`
     border-color: var(--parley-border);
     font-weight: 500;
   }
-  .button.quiet:hover:not(:disabled) {
-    background: var(--parley-hover);
+  /* Only where hovering is real: a tap on a touch screen would leave the button lit. */
+  @media (hover: hover) {
+    .button:hover:not(:disabled) {
+      background: var(--parley-accent-hover);
+    }
+    .button.quiet:hover:not(:disabled) {
+      background: var(--parley-hover);
+    }
   }
   .field {
     width: 100%;

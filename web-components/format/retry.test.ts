@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError, retryAfterMs } from '../api/http.js';
-import { retryText, shownError, waitText, withoutRetryHint } from './retry.js';
+import { errorSentence, limitSentence, retryText, shownError, waitText } from './retry.js';
 
 describe('Retry-After', () => {
   const now = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -61,27 +61,27 @@ describe('retry text', () => {
 });
 
 describe('shown errors', () => {
-  it("leaves off the server's fixed retry ending, which the countdown replaces", () => {
-    expect(withoutRetryHint('too many failed sign-ins; this account or address is paused; retry in 300 s')).toBe(
-      'too many failed sign-ins; this account or address is paused',
-    );
-    expect(withoutRetryHint('too many new rooms; retry in 3600 s')).toBe('too many new rooms');
-    expect(withoutRetryHint('too many sign-ins at once; retry in a moment')).toBe('too many sign-ins at once');
-    expect(withoutRetryHint('the database is not answering right now; retry shortly')).toBe('the database is not answering right now');
-  });
-
-  it('shows any other message as sent', () => {
-    expect(withoutRetryHint('wrong username or password')).toBe('wrong username or password');
-    expect(withoutRetryHint('retry in 5 s')).toBe('retry in 5 s');
-  });
-
-  it('carries the wait of a refusal as the time to try again', () => {
+  it('names the limit a refusal hit in a sentence, and carries its wait as the time to try again', () => {
     const e = new HttpError(429, 'rate_limited', 'too many new rooms; retry in 12 s', 12_000);
-    expect(shownError(e, 'fallback', 1000)).toEqual({ message: 'too many new rooms', retryAt: 13_000 });
+    expect(shownError(e, 'fallback', 1000)).toEqual({ message: 'You have started too many new rooms in a short time.', retryAt: 13_000 });
+    expect(limitSentence('too many failed sign-ins; this account or address is paused; retry in 300 s')).toBe(
+      'There were too many failed sign-ins, so this account or address is paused.',
+    );
+    expect(limitSentence('at most 10 messages a second; retry later with the same cid')).toBe('Messages were sent too quickly.');
   });
 
-  it('shows other errors as they are, and a fallback for anything else', () => {
-    expect(shownError(new HttpError(401, 'bad_credentials', 'wrong username or password'), 'x', 0)).toEqual({ message: 'wrong username or password' });
+  it("falls back to the place's own sentence, then a common one, for a limit it does not know", () => {
+    expect(errorSentence('rate_limited', 'too many widgets; retry in 5 s', 'x', { rate_limited: 'Wait a moment.' })).toBe('Wait a moment.');
+    expect(errorSentence('rate_limited', 'too many widgets', 'x')).toBe('That was tried too often just now.');
+  });
+
+  it("never shows the server's message: the place's sentence for the code, a common one, or the fallback", () => {
+    const taken = new HttpError(409, 'taken', 'the name bob is taken');
+    expect(shownError(taken, 'x', 0, { taken: 'That username is taken.' })).toEqual({ message: 'That username is taken.' });
+    const busy = new HttpError(503, 'unavailable', 'too many sign-ins at once; retry in a moment', 1000);
+    expect(shownError(busy, 'x', 0)).toEqual({ message: 'Parley is busy just now.', retryAt: 1000 });
+    const invalid = new HttpError(400, 'invalid', 'body: body must be at most 4000 characters');
+    expect(shownError(invalid, 'The message could not be sent.', 0)).toEqual({ message: 'The message could not be sent.' });
     expect(shownError(new TypeError('boom'), 'Something went wrong.', 0)).toEqual({ message: 'Something went wrong.' });
   });
 });

@@ -1,34 +1,64 @@
 /**
- * "Try again later" as the reader sees it. The server refuses with a reason and a wait
- * (HTTP 429/503 with Retry-After, or a WebSocket `error` frame with `retry_after` in ms);
- * the UI shows the reason once and a live countdown beside it. Pure and browser-safe.
+ * Failures as the reader sees them: one sentence written for people, chosen by the error's
+ * code, and when the server said to wait (HTTP 429/503 with Retry-After, or a WebSocket
+ * `error` frame with `retry_after` in ms) a live countdown beside it. The server's own
+ * messages are for developers (lower case, field paths, limits in ms) and are never shown
+ * as they are. Pure and browser-safe.
  */
 import { HttpError } from '../api/http.js';
 
-/** An error as the UI shows it: the server's words and, when it said so, when to try again. */
+/** An error as the UI shows it: a sentence and, when the server said so, when to try again. */
 export interface ShownError {
   message: string;
   /** Epoch ms from which trying again may work. */
   retryAt?: number;
 }
 
-/**
- * The server's messages end with their own fixed "retry in 300 s" (or "retry shortly"),
- * which goes stale as soon as it is on screen; the countdown beside it says the same thing
- * and stays true, so the fixed ending is left off. Anything else is shown as sent.
- */
-const RETRY_ENDING = /[;,]?\s*(?:retry|try again) (?:in \d+ ?s(?:econds?)?|in a moment|shortly)\.?$/i;
+/** Code → sentence, for the codes one place can meet and means something particular by. */
+export type Sentences = Partial<Record<string, string>>;
 
-export function withoutRetryHint(message: string): string {
-  const rest = message.replace(RETRY_ENDING, '');
-  return rest || message;
+/** The codes any request can meet, the same wherever it happens. */
+const COMMON: Sentences = {
+  network: 'Parley cannot be reached. Check your connection and try again.',
+  unauthorized: 'You are signed out. Sign in again to go on.',
+  unavailable: 'Parley is busy just now.',
+  rate_limited: 'That was tried too often just now.',
+  internal: 'Something went wrong on the server.',
+};
+
+/**
+ * `rate_limited` is one code for several limits, and which one was hit is worth knowing
+ * (it says what to do less of), but only the server's message names it. Messages that name
+ * no limit known here get the plain sentence.
+ */
+const LIMITS: Array<[RegExp, string]> = [
+  [/^too many new rooms\b/, 'You have started too many new rooms in a short time.'],
+  [/^too many failed sign-ins\b/, 'There were too many failed sign-ins, so this account or address is paused.'],
+  [/^too many sign-ups\b/, 'Too many accounts were made from this address in a short time.'],
+  [/^too many joins\b/, 'Rooms were opened too quickly.'],
+  [/^at most \d+ messages a second\b/, 'Messages were sent too quickly.'],
+];
+
+/** Which limit a `rate_limited` message names, as a sentence; undefined when none known. */
+export function limitSentence(serverMessage: string): string | undefined {
+  return LIMITS.find(([pattern]) => pattern.test(serverMessage))?.[1];
+}
+
+/**
+ * The sentence for an error `code`: the limit hit for `rate_limited`, else the caller's own
+ * sentence for the code, else the common one, else `fallback` (codes only a bug produces,
+ * such as bad_json or bad_frame, where no sentence would help the reader more).
+ */
+export function errorSentence(code: string, serverMessage: string, fallback: string, sentences: Sentences = {}): string {
+  if (code === 'rate_limited') return limitSentence(serverMessage) ?? sentences[code] ?? COMMON[code]!;
+  return sentences[code] ?? COMMON[code] ?? fallback;
 }
 
 /** What to show for a failed request; `fallback` when it is not an HttpError (a bug). */
-export function shownError(e: unknown, fallback: string, now: number): ShownError {
+export function shownError(e: unknown, fallback: string, now: number, sentences: Sentences = {}): ShownError {
   if (!(e instanceof HttpError)) return { message: fallback };
-  if (e.retryAfterMs === undefined) return { message: e.message };
-  return { message: withoutRetryHint(e.message), retryAt: now + e.retryAfterMs };
+  const message = errorSentence(e.code, e.message, fallback, sentences);
+  return e.retryAfterMs === undefined ? { message } : { message, retryAt: now + e.retryAfterMs };
 }
 
 /**
