@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, startTestServer, type TestServer } from './harness.js';
 import { findChromium } from './chromium.js';
+import { openRoomByAddress } from './browser-rooms.js';
 
 const PASSWORD = 'correct horse battery';
 const ARTIFACTS = fileURLToPath(new URL('./artifacts', import.meta.url));
@@ -57,7 +58,7 @@ async function signIn(page: Page, name: string): Promise<void> {
 
 /** Opens a room and waits for its history (and so its join) to be on screen. */
 async function openRoom(page: Page, room: string): Promise<void> {
-  await page.goto(`/r/${room}`);
+  await openRoomByAddress(page, room);
   await expect.poll(() => page.getByRole('log', { name: 'Messages' }).innerText(), { timeout: 10_000 }).toContain(`#${room}`);
 }
 

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, startTestServer, type TestServer } from './harness.js';
 import { newDataDir } from './db-template.js';
 import { findChromium } from './chromium.js';
+import { openRoomByAddress } from './browser-rooms.js';
 import { freePort } from '../server/store/embedded-db.js';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts', import.meta.url));
@@ -100,8 +101,8 @@ describe('the web client', () => {
     bob = await newPage();
     await signUp(alice, 'alice_b');
     await signUp(bob, 'bob_b');
-    await alice.goto(`/r/${ROOM}`);
-    await bob.goto(`/r/${ROOM}`);
+    await openRoomByAddress(alice, ROOM);
+    await openRoomByAddress(bob, ROOM);
     await expect.poll(() => members(alice).innerText(), { timeout: 10_000 }).toContain('bob_b');
     await expect.poll(() => members(bob).innerText(), { timeout: 10_000 }).toContain('alice_b');
     await expect.poll(() => status(alice).getAttribute('data-state')).toBe('connected');
@@ -110,7 +111,7 @@ describe('the web client', () => {
     for (const [page, other] of [[alice, 'bob_b'], [bob, 'alice_b']] as const) {
       const person = page.getByRole('list', { name: 'People' }).getByRole('button', { name: new RegExp(`${other}\\W*online`) });
       await expect.poll(() => person.count(), { timeout: 4000 }).toBe(1);
-      const room = page.getByRole('region', { name: 'Rooms', exact: true }).getByRole('link', { name: new RegExp(`${ROOM}\\W*2 online`) });
+      const room = page.getByRole('region', { name: 'All rooms', exact: true }).getByRole('link', { name: new RegExp(`${ROOM}\\W*2 online`) });
       await expect.poll(() => room.count(), { timeout: 4000 }).toBe(1);
     }
   });
@@ -172,7 +173,7 @@ describe('the web client', () => {
     await alice.screenshot({ path: join(ARTIFACTS, 'room-desktop.png') });
     const phone = await newPage({ width: 375, height: 740 });
     await signUp(phone, 'carol_b');
-    await phone.goto(`/r/${ROOM}`);
+    await openRoomByAddress(phone, ROOM);
     await expect.poll(() => messages(phone).innerText(), { timeout: 10_000 }).toContain('while you were away 2');
     // Nothing may stick out sideways at phone width.
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
@@ -205,9 +206,11 @@ describe('the web client', () => {
     await signUp(page, 'pager_b');
     // The open room is on the second page: its topic comes from GET /api/rooms/:name.
     await page.goto(`/r/${far}`);
-    const rooms = page.getByRole('region', { name: 'Rooms', exact: true });
+    const rooms = page.getByRole('region', { name: 'All rooms', exact: true });
     const more = rooms.getByRole('button', { name: 'More rooms' });
-    await expect.poll(() => rooms.getByRole('link').count(), { timeout: 10_000 }).toBe(100);
+    // The first page's 100, and the open room: joining made the reader a member, and their
+    // own rooms are listed wherever their names fall.
+    await expect.poll(() => rooms.getByRole('link').count(), { timeout: 10_000 }).toBe(101);
     expect(await more.isVisible()).toBe(true);
     await expect.poll(() => page.locator('parley-room .subtitle').innerText(), { timeout: 10_000 }).toBe('Found beyond the first page');
     expect(await page.title()).toBe(`#${far} · Parley`);
@@ -292,7 +295,7 @@ describe('when the server says to wait', { timeout: 90_000 }, () => {
     await withLimitedServer({ LIMIT_ROOM_CREATE: '1/3600' }, async (page, limited) => {
       await new Client(limited.url).signup('neighbour_b');
       await signUp(page, 'founder_b');
-      await page.goto('/r/first-new-room');
+      await openRoomByAddress(page, 'first-new-room');
       await expect.poll(() => messages(page).innerText(), { timeout: 10_000 }).toContain('Welcome to #first-new-room');
       await page.getByLabel('Room name').fill('another-new-room');
       await page.getByRole('button', { name: 'Join', exact: true }).click();

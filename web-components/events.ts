@@ -24,6 +24,19 @@ export interface ParleyEventDetail {
   'parley-room-ready': { room: string };
   /** The reader asked for the next page of the room list. */
   'parley-more-rooms': null;
+  /** The reader chose a search result: open `room` and bring message `seq` into view. */
+  'parley-open-result': { room: string; seq: number };
+  /** Turn desktop notifications on or off (a user gesture: the permission may be asked). */
+  'parley-toggle-notifications': null;
+  /** Edit one's own message (its seq in the room on screen). */
+  'parley-edit': { seq: number; body: string };
+  'parley-delete': { seq: number };
+  /** Up in an empty composer: edit the reader's last message. */
+  'parley-edit-last': null;
+  /** Open this room, creating it without asking if it does not exist (the reader typed its name to make it). */
+  'parley-create-room': { room: string };
+  /** The reader has the room's newest messages on screen, up to this seq. */
+  'parley-seen': { seq: number };
 }
 
 export type ParleyEventName = keyof ParleyEventDetail;
@@ -46,5 +59,12 @@ declare global {
     'parley-load-older': ParleyEvent<'parley-load-older'>;
     'parley-room-ready': ParleyEvent<'parley-room-ready'>;
     'parley-more-rooms': ParleyEvent<'parley-more-rooms'>;
+    'parley-open-result': ParleyEvent<'parley-open-result'>;
+    'parley-toggle-notifications': ParleyEvent<'parley-toggle-notifications'>;
+    'parley-edit': ParleyEvent<'parley-edit'>;
+    'parley-delete': ParleyEvent<'parley-delete'>;
+    'parley-edit-last': ParleyEvent<'parley-edit-last'>;
+    'parley-seen': ParleyEvent<'parley-seen'>;
+    'parley-create-room': ParleyEvent<'parley-create-room'>;
   }
 }

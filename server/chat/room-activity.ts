@@ -2,8 +2,9 @@
  * Tells people about messages in rooms they are not looking at, so their sidebars can show
  * unread rooms and counts without joining every room:
  *
- * - public rooms: every watcher hears, per room, the latest seq and how many messages came,
- *   gathered for ACTIVITY_FLUSH_MS into one `lists` frame (`activity`);
+ * - public rooms: every watcher hears, per room, the seqs of the new messages (edit and
+ *   delete events left out), gathered for ACTIVITY_FLUSH_MS into one `lists` frame
+ *   (`activity`), so a client counts exactly those after its read position;
  * - direct rooms: the other person hears each message as an `activity` frame on their own
  *   topic (with the author and a short preview, for a desktop notification);
  * - a mention (`@name` in a public room) goes the same way to the person named.
@@ -17,6 +18,8 @@ import { DIRECT_PREFIX } from '../store/room-store.js';
 
 export const ACTIVITY_FLUSH_MS = 250;
 const PREVIEW_CHARS = 140;
+/** Seqs reported per room and flush at most. */
+const SEQS_PER_FLUSH_MAX = 100;
 /** At most this many people are notified by one message's mentions. */
 const MENTIONS_MAX = 20;
 
@@ -49,7 +52,7 @@ export interface ActivityDeps {
 }
 
 export class RoomActivity {
-  private pending = new Map<string, [number, number]>();
+  private pending = new Map<string, number[]>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly d: ActivityDeps) {}
@@ -61,9 +64,13 @@ export class RoomActivity {
         if (m.kind === undefined) this.direct(m);
         continue;
       }
-      const seen = this.pending.get(m.room) ?? [0, 0];
-      this.pending.set(m.room, [Math.max(seen[0], m.seq), seen[1] + (m.kind === undefined ? 1 : 0)]);
-      if (m.kind === undefined && m.body.includes('@')) void this.mentions(m);
+      if (m.kind !== undefined) continue;
+      const seqs = this.pending.get(m.room) ?? [];
+      // A room past the cap in one flush keeps its latest seqs: the newest are what a reader lacks.
+      if (seqs.length >= SEQS_PER_FLUSH_MAX) seqs.shift();
+      seqs.push(m.seq);
+      this.pending.set(m.room, seqs);
+      if (m.body.includes('@')) void this.mentions(m);
     }
     if (this.pending.size && !this.timer) {
       this.timer = setTimeout(() => this.flush(), this.d.flushMs ?? ACTIVITY_FLUSH_MS);
@@ -78,7 +85,7 @@ export class RoomActivity {
 
   private flush(): void {
     this.timer = undefined;
-    const activity: Record<string, [number, number]> = Object.fromEntries(this.pending);
+    const activity: Record<string, number[]> = Object.fromEntries(this.pending);
     this.pending.clear();
     this.d.lists.toWatchers({ t: 'lists', rooms: {}, activity });
   }

@@ -99,8 +99,8 @@ export type ServerFrame =
       users?: number[];
       on?: number[];
       off?: number[];
-      /** Public rooms with new messages since the last frame: room -> [latest seq, messages that came]. */
-      activity?: Record<string, [number, number]>;
+      /** Public rooms with new messages since the last frame: room -> their seqs, ascending (at most 100 per frame). */
+      activity?: Record<string, number[]>;
       ref?: Ref;
     }
   /**

@@ -19,7 +19,7 @@ export class HttpError extends Error {
   }
 }
 
-type Method = 'GET' | 'POST';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export async function requestJson<T>(method: Method, path: string, body?: unknown): Promise<T> {
   let res: Response;

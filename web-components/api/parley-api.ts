@@ -1,11 +1,11 @@
 /** The HTTP endpoints the browser uses, typed as the contract describes them. */
-import type { Member, RoomListing } from '../../server/protocol/frames.js';
+import type { Member, RoomListing, RoomReading } from '../../server/protocol/frames.js';
 import { requestJson } from './http.js';
 
 export type User = Member;
 
-/** A room as GET /api/rooms lists it: what `directory` frames announce, plus who is in it now. */
-export interface RoomSummary extends RoomListing {
+/** A room as GET /api/rooms lists it: what `directory` frames announce, who is in it now, and the reader's unread state. */
+export interface RoomSummary extends RoomListing, Partial<RoomReading> {
   online: number;
 }
 
@@ -46,6 +46,20 @@ export async function signOut(): Promise<void> {
 export async function listRoomsPage(after?: string): Promise<RoomPage> {
   const query = after === undefined ? '' : `?after=${encodeURIComponent(after)}`;
   return requestJson<RoomPage>('GET', `/api/rooms${query}`);
+}
+
+/** Every room the caller is a member of (public rooms joined, direct rooms), up to 500. */
+export async function listMyRooms(): Promise<RoomSummary[]> {
+  return (await requestJson<RoomPage>('GET', '/api/rooms?joined=1&limit=500')).rooms;
+}
+
+/** Joins a public room's members without opening it, or leaves it. */
+export async function setMembership(room: string, member: boolean): Promise<void> {
+  await requestJson<void>(member ? 'PUT' : 'DELETE', `/api/rooms/${encodeURIComponent(room)}/membership`);
+}
+
+export async function setTopic(room: string, topic: string | null): Promise<RoomSummary> {
+  return (await requestJson<{ room: RoomSummary }>('PATCH', `/api/rooms/${encodeURIComponent(room)}`, { topic })).room;
 }
 
 /** One room the caller can open, with who is in it now. */

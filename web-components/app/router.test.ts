@@ -14,9 +14,17 @@ describe('parseRoute', () => {
   });
 
   it('sends anything else home', () => {
-    for (const p of ['/nowhere', '/r/', '/r/-bad', '/r/a%2Fb', '/r/%E0%A4%A', '/r/a/b', `/r/${'x'.repeat(65)}`]) {
+    for (const p of ['/nowhere', '/r/', '/r']) {
       expect(parseRoute(p)).toEqual({ route: { kind: 'home' }, canonical: '/' });
     }
+  });
+
+  it('says why a room address cannot be a room instead of going home', () => {
+    expect(parseRoute('/r/-bad').route).toEqual({ kind: 'bad-room', name: '-bad', reason: 'Room names start with a letter or a digit.' });
+    expect(parseRoute('/r/a%2Fb').route).toMatchObject({ kind: 'bad-room', name: 'a/b', reason: 'Room names use only letters a–z, digits, - and _.' });
+    expect(parseRoute('/r/a/b').route).toMatchObject({ kind: 'bad-room', name: 'a/b' });
+    expect(parseRoute('/r/%E0%A4%A').route).toMatchObject({ kind: 'bad-room', reason: 'The address is not valid text.' });
+    expect(parseRoute(`/r/${'x'.repeat(65)}`).route).toMatchObject({ kind: 'bad-room', reason: 'Room names are at most 64 characters; this one has 65.' });
   });
 
   it('builds room paths that parse back', () => {

@@ -5,7 +5,16 @@
  */
 import { ROOM_NAME } from '../../server/protocol/names.js';
 
-export type Route = { kind: 'home' } | { kind: 'room'; room: string };
+/** `bad-room`: /r/<something> that cannot be a room name; the screen says why instead of going home. */
+export type Route = { kind: 'home' } | { kind: 'room'; room: string } | { kind: 'bad-room'; name: string; reason: string };
+
+/** Why a name cannot be a room's, as a sentence for people. */
+export function roomNameProblem(name: string): string {
+  if (name.length === 0) return 'The address has no room name.';
+  if (name.length > 64) return `Room names are at most 64 characters; this one has ${name.length}.`;
+  if (!/^[a-z0-9]/.test(name)) return 'Room names start with a letter or a digit.';
+  return 'Room names use only letters a–z, digits, - and _.';
+}
 
 export interface ParsedRoute {
   route: Route;
@@ -18,15 +27,15 @@ export function roomPath(room: string): string {
 }
 
 export function parseRoute(pathname: string): ParsedRoute {
-  const match = /^\/r\/([^/]+)\/?$/.exec(pathname);
+  const match = /^\/r\/(.+?)\/?$/.exec(pathname);
   if (match) {
     let name: string;
     try {
       name = decodeURIComponent(match[1]!).toLowerCase();
     } catch {
-      return { route: { kind: 'home' }, canonical: '/' };
+      return { route: { kind: 'bad-room', name: match[1]!, reason: 'The address is not valid text.' } };
     }
-    if (!ROOM_NAME.test(name)) return { route: { kind: 'home' }, canonical: '/' };
+    if (!ROOM_NAME.test(name)) return { route: { kind: 'bad-room', name, reason: roomNameProblem(name) } };
     const path = roomPath(name);
     return { route: { kind: 'room', room: name }, canonical: path === pathname ? undefined : path };
   }

@@ -1,19 +1,36 @@
 /**
  * How one message looks: templates and styles for the message list, kept here so the list
- * itself only deals with order, scrolling and announcements. Bodies are bound as text parts
- * (see format/linkify.ts), never as HTML.
+ * itself only deals with order, scrolling and announcements. Bodies are Markdown rendered
+ * through Lit bindings (see rich-text.ts), never set as HTML.
  */
 import { css, html, nothing, type TemplateResult } from 'lit';
 import type { ChatMessage, Member } from '../../server/protocol/frames.js';
 import type { PendingMessage } from '../connection/room-log.js';
 import { avatarHue, initials } from '../format/avatar.js';
-import { linkify } from '../format/linkify.js';
 import { clockTime, fullDateTime, isoTime } from '../format/time.js';
+import { richText, richTextStyles } from './rich-text.js';
 
-export function bodyTemplate(body: string): TemplateResult {
-  return html`${linkify(body).map((part) =>
-    part.kind === 'link' ? html`<a href=${part.href} target="_blank" rel="noopener noreferrer">${part.text}</a>` : part.text,
-  )}`;
+export function bodyTemplate(body: string, me?: string): TemplateResult {
+  return richText(body, me);
+}
+
+/** What the list needs to offer on a message of the reader's own. */
+export interface MessageActions {
+  /** The reader's name, for highlighting their mentions. */
+  me: string;
+  /** This message is being edited in place. */
+  editing: boolean;
+  /** Its actions are shown without hovering (after a long press on a touch screen). */
+  showActions: boolean;
+  /** Why the last edit or delete of it failed, as a sentence. */
+  failure?: string;
+  /** A delete waits for the reader to confirm it. */
+  confirmingDelete: boolean;
+  edit: (seq: number) => void;
+  save: (seq: number, body: string) => void;
+  cancel: () => void;
+  askDelete: (seq: number) => void;
+  remove: (seq: number) => void;
 }
 
 function timeTemplate(at: number, cls: string): TemplateResult {
@@ -24,16 +41,71 @@ function avatarTemplate(user: Member): TemplateResult {
   return html`<span class="avatar" style="--hue: ${avatarHue(user.name)}" aria-hidden="true">${initials(user.name)}</span>`;
 }
 
-/** `continues`: same author as the message above, so the name and avatar are left out. */
-export function messageTemplate(m: ChatMessage, continues: boolean, mine: boolean): TemplateResult {
-  return html`<div class="message ${continues ? 'continues' : 'first'} ${mine ? 'mine' : ''}" data-seq=${m.seq}>
+function editorTemplate(m: ChatMessage, a: MessageActions): TemplateResult {
+  const save = (ev: Event) => {
+    ev.preventDefault();
+    const area = (ev.currentTarget as HTMLElement).closest('.editor')!.querySelector('textarea')!;
+    a.save(m.seq, area.value);
+  };
+  return html`<div class="editor">
+    <textarea
+      class="field"
+      aria-label="Edit message"
+      .value=${m.body}
+      rows="2"
+      @keydown=${(ev: KeyboardEvent) => {
+        if (ev.key === 'Escape') {
+          ev.preventDefault();
+          a.cancel();
+        } else if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+          save(ev);
+        }
+      }}
+    ></textarea>
+    <div class="editor-actions">
+      <button class="button small" type="button" @click=${save}>Save</button>
+      <button class="button small quiet" type="button" @click=${a.cancel}>Cancel</button>
+      <span class="hint">Enter to save · Esc to cancel</span>
+    </div>
+  </div>`;
+}
+
+function ownActionsTemplate(m: ChatMessage, a: MessageActions): TemplateResult {
+  if (a.confirmingDelete) {
+    return html`<div class="confirm" role="group" aria-label="Delete this message?">
+      <span>Delete this message for everyone?</span>
+      <button class="button small danger" type="button" @click=${() => a.remove(m.seq)}>Delete</button>
+      <button class="button small quiet" type="button" @click=${a.cancel}>Keep</button>
+    </div>`;
+  }
+  return html`<div class="actions ${a.showActions ? 'shown' : ''}" role="group" aria-label="Message actions">
+    <button class="button small quiet" type="button" @click=${() => a.edit(m.seq)}>Edit</button>
+    <button class="button small quiet" type="button" @click=${() => a.askDelete(m.seq)}>Delete</button>
+  </div>`;
+}
+
+/**
+ * `continues`: same author as the message above, so the name and avatar are left out.
+ * `actions`: given for the reader's own messages, which they may edit and delete.
+ */
+export function messageTemplate(m: ChatMessage, continues: boolean, mine: boolean, actions?: MessageActions, me?: string): TemplateResult {
+  const editing = actions?.editing ?? false;
+  return html`<div class="message ${continues ? 'continues' : 'first'} ${mine ? 'mine' : ''} ${m.deleted ? 'deleted' : ''}" data-seq=${m.seq}>
     ${continues ? timeTemplate(m.at, 'gutter-time') : avatarTemplate(m.user)}
     <div class="content">
       ${continues
         ? html`<span class="sr-only">${m.user.name}:</span>`
         : html`<div class="meta"><span class="author">${m.user.name}</span>${timeTemplate(m.at, 'time')}</div>`}
-      <p class="body">${bodyTemplate(m.body)}</p>
+      ${m.deleted
+        ? html`<p class="body gone">message deleted</p>`
+        : editing && actions
+          ? editorTemplate(m, actions)
+          : html`<div class="body">${bodyTemplate(m.body, me ?? actions?.me)}${m.edited
+              ? html`<span class="edited" title=${`edited ${fullDateTime(m.edited)}`}>(edited)</span>`
+              : nothing}</div>`}
+      ${actions?.failure ? html`<p class="change-failed" role="alert">${actions.failure}</p>` : nothing}
     </div>
+    ${actions && !m.deleted && !editing ? ownActionsTemplate(m, actions) : nothing}
   </div>`;
 }
 
@@ -54,7 +126,7 @@ export function pendingTemplate(
     ${continues ? html`<span class="gutter-time"></span>` : avatarTemplate(me)}
     <div class="content">
       ${continues ? nothing : html`<div class="meta"><span class="author">${me.name}</span></div>`}
-      <p class="body">${bodyTemplate(p.body)}</p>
+      <div class="body">${bodyTemplate(p.body, me.name)}</div>
       <p class="delivery">${pendingState(p)}</p>
       ${failed
         ? html`<div class="failure">
@@ -67,7 +139,7 @@ export function pendingTemplate(
   </div>`;
 }
 
-export const messageStyles = css`
+export const messageStyles = [richTextStyles, css`
   .message {
     display: grid;
     grid-template-columns: 2.25rem minmax(0, 1fr);
@@ -165,4 +237,76 @@ export const messageStyles = css`
       column-gap: 0.6rem;
     }
   }
-`;
+  .message {
+    position: relative;
+  }
+  .edited {
+    margin-left: 0.35rem;
+    font-size: 0.75rem;
+    color: var(--parley-muted);
+  }
+  .body.gone {
+    font-style: italic;
+    color: var(--parley-muted);
+  }
+  .actions {
+    position: absolute;
+    top: -0.6rem;
+    right: 1rem;
+    display: none;
+    gap: 0.2rem;
+    padding: 0.15rem;
+    border: 1px solid var(--parley-border);
+    border-radius: var(--parley-radius-small);
+    background: var(--parley-surface);
+    box-shadow: var(--parley-shadow);
+  }
+  .actions.shown,
+  .message:focus-within .actions {
+    display: flex;
+  }
+  @media (hover: hover) {
+    .message:hover .actions {
+      display: flex;
+    }
+  }
+  .confirm,
+  .editor-actions {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.4rem;
+    margin-top: 0.3rem;
+    font-size: 0.875rem;
+  }
+  .confirm {
+    grid-column: 2;
+  }
+  .editor textarea {
+    width: 100%;
+    box-sizing: border-box;
+    resize: vertical;
+    font: inherit;
+  }
+  .editor .hint {
+    font-size: 0.75rem;
+    color: var(--parley-muted);
+  }
+  .button.danger {
+    background: var(--parley-danger);
+    color: #fff;
+  }
+  .change-failed {
+    margin: 0.2rem 0 0;
+    font-size: 0.8125rem;
+    color: var(--parley-danger);
+  }
+  .jump-target {
+    animation: parley-jump 2.4s ease-out;
+  }
+  @keyframes parley-jump {
+    from {
+      background: var(--parley-accent-soft, rgba(80, 120, 255, 0.25));
+    }
+  }
+`];

@@ -1,10 +1,14 @@
 /**
  * Where a message is written. Enter sends, Shift+Enter starts a new line; while there is no
  * way to send (offline, no access) the field is disabled and says why. Near the length limit
- * a counter shows; sending a message over it keeps the text and says by how much.
+ * a counter shows; sending a message over it keeps the text and says by how much. Typing
+ * `@` offers the people to mention (arrows move, Enter or Tab choose, Escape closes), and
+ * Up in an empty composer asks to edit the reader's last message.
  */
 import { LitElement, css, html, nothing } from 'lit';
+import type { Member } from '../../server/protocol/frames.js';
 import { emit } from '../events.js';
+import { completeMention, mentionCandidates, mentionQuery, type MentionQuery } from '../format/mention-complete.js';
 import { controls, srOnly } from './shared-styles.js';
 
 /** The contract's body limit, in characters (code points). */
@@ -19,7 +23,13 @@ export class ParleyComposer extends LitElement {
     placeholder: {},
     length: { state: true },
     refusedLength: { state: true },
+    mentionable: { attribute: false },
+    suggest: { state: true },
   };
+  /** People @name completion offers, best first (who is in the room, then everyone). */
+  declare mentionable: Member[];
+  /** The completion list while open: what is typed, who matches, which one is marked. */
+  declare suggest: { query: MentionQuery; options: Member[]; active: number } | undefined;
   /** When set, sending is impossible and this says why. */
   declare disabledReason: string;
   /** A remark that does not stop sending (e.g. "messages will go when reconnected"). */
@@ -98,6 +108,32 @@ export class ParleyComposer extends LitElement {
         font-variant-numeric: tabular-nums;
         white-space: nowrap;
       }
+      form {
+        position: relative;
+      }
+      .mentions {
+        position: absolute;
+        bottom: calc(100% + 0.25rem);
+        left: 0;
+        z-index: 2;
+        min-width: 12rem;
+        margin: 0;
+        padding: 0.25rem;
+        list-style: none;
+        border: 1px solid var(--parley-border);
+        border-radius: var(--parley-radius-small);
+        background: var(--parley-surface);
+        box-shadow: var(--parley-shadow);
+      }
+      .mentions li {
+        padding: 0.3rem 0.6rem;
+        border-radius: var(--parley-radius-small);
+        cursor: pointer;
+      }
+      .mentions li[aria-selected='true'] {
+        background: var(--parley-hover);
+        font-weight: 600;
+      }
       @media (max-width: 700px) {
         :host {
           padding: 0 0.5rem 0.5rem;
@@ -116,6 +152,27 @@ export class ParleyComposer extends LitElement {
     this.placeholder = 'Write a message';
     this.length = 0;
     this.refusedLength = undefined;
+    this.mentionable = [];
+    this.suggest = undefined;
+  }
+
+  private updateSuggest(): void {
+    const field = this.field;
+    const query = field.selectionStart === field.selectionEnd ? mentionQuery(field.value, field.selectionStart) : undefined;
+    const options = query ? mentionCandidates(this.mentionable, query.prefix) : [];
+    this.suggest = query && options.length ? { query, options, active: Math.min(this.suggest?.active ?? 0, options.length - 1) } : undefined;
+  }
+
+  private choose(m: Member): void {
+    const s = this.suggest;
+    if (!s) return;
+    const field = this.field;
+    const done = completeMention(field.value, s.query, field.selectionStart, m.name);
+    field.value = done.text;
+    field.setSelectionRange(done.caret, done.caret);
+    this.suggest = undefined;
+    this.length = [...field.value].length;
+    field.focus();
   }
 
   private get field(): HTMLTextAreaElement {
@@ -141,9 +198,32 @@ export class ParleyComposer extends LitElement {
           ?disabled=${disabled}
           aria-describedby="composer-state"
           aria-invalid=${over ? 'true' : 'false'}
+          aria-autocomplete="list"
+          aria-controls="mention-options"
+          aria-expanded=${this.suggest ? 'true' : 'false'}
+          aria-activedescendant=${this.suggest ? `mention-${this.suggest.active}` : nothing}
           @keydown=${this.keydown}
           @input=${this.input}
+          @click=${this.updateSuggest}
+          @blur=${() => setTimeout(() => (this.suggest = undefined), 150)}
         ></textarea>
+        ${this.suggest
+          ? html`<ul class="mentions" id="mention-options" role="listbox" aria-label="People to mention">
+              ${this.suggest.options.map(
+                (m, i) => html`<li
+                  id="mention-${i}"
+                  role="option"
+                  aria-selected=${i === this.suggest!.active ? 'true' : 'false'}
+                  @pointerdown=${(e: Event) => {
+                    e.preventDefault();
+                    this.choose(m);
+                  }}
+                >
+                  @${m.name}
+                </li>`,
+              )}
+            </ul>`
+          : nothing}
         <button class="button" type="submit" ?disabled=${disabled}>Send</button>
       </form>
       <div class="below" id="composer-state" ?hidden=${!disabled && !this.notice && !refused && this.length < SHOW_COUNT_FROM}>
@@ -160,6 +240,30 @@ export class ParleyComposer extends LitElement {
   }
 
   private keydown(ev: KeyboardEvent): void {
+    const s = this.suggest;
+    if (s && !ev.isComposing) {
+      if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+        ev.preventDefault();
+        const n = s.options.length;
+        this.suggest = { ...s, active: (s.active + (ev.key === 'ArrowDown' ? 1 : n - 1)) % n };
+        return;
+      }
+      if (ev.key === 'Enter' || ev.key === 'Tab') {
+        ev.preventDefault();
+        return this.choose(s.options[s.active]!);
+      }
+      if (ev.key === 'Escape') {
+        ev.preventDefault();
+        this.suggest = undefined;
+        return;
+      }
+    }
+    // Up in an empty composer edits the reader's last message, as in most chat apps.
+    if (ev.key === 'ArrowUp' && this.field.value === '' && !ev.shiftKey && !ev.altKey && !ev.ctrlKey && !ev.metaKey) {
+      ev.preventDefault();
+      emit(this, 'parley-edit-last', null);
+      return;
+    }
     // isComposing: Enter confirms an IME candidate, it does not send.
     if (ev.key !== 'Enter' || ev.shiftKey || ev.isComposing) return;
     ev.preventDefault();
@@ -167,6 +271,7 @@ export class ParleyComposer extends LitElement {
   }
 
   private input(): void {
+    this.updateSuggest();
     this.length = [...this.field.value].length;
     if (this.length <= BODY_MAX) this.refusedLength = undefined;
     if (this.field.value.trim()) emit(this, 'parley-typing', null);
@@ -188,6 +293,7 @@ export class ParleyComposer extends LitElement {
     field.value = '';
     this.length = 0;
     this.refusedLength = undefined;
+    this.suggest = undefined;
   }
 }
 

@@ -66,5 +66,21 @@ export const messageListStyles = [
       border-radius: 999px;
       box-shadow: var(--parley-shadow);
     }
-  `,
+      .new-divider {
+      display: flex;
+      align-items: center;
+      gap: 0.5rem;
+      margin: 0.75rem 1.25rem 0.25rem;
+      color: var(--parley-danger);
+      font-size: 0.75rem;
+      font-weight: 700;
+      text-transform: uppercase;
+      letter-spacing: 0.04em;
+    }
+    .new-divider::before {
+      content: '';
+      flex: 1;
+      border-top: 1px solid var(--parley-danger);
+    }
+`,
 ];

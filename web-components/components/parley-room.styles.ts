@@ -184,5 +184,32 @@ export const roomStyles = [
         display: block;
       }
     }
-  `,
+    .room-actions {
+    display: flex;
+    gap: 0.25rem;
+    margin-left: auto;
+  }
+  .button.small {
+    min-height: 1.9rem;
+    padding: 0.2rem 0.7rem;
+    font-size: 0.8125rem;
+  }
+  .topic-form {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.3rem;
+    margin-top: 0.25rem;
+  }
+  .topic-form .field {
+    flex: 1 1 14rem;
+    min-height: 1.9rem;
+  }
+  .create-actions {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.75rem;
+    margin-top: 0.5rem;
+  }
+`,
 ];

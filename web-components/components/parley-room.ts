@@ -8,7 +8,8 @@
  */
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { Member } from '../../server/protocol/frames.js';
-import type { RoomSummary } from '../api/parley-api.js';
+import { roomInfo, setMembership, setTopic, type RoomSummary } from '../api/parley-api.js';
+import { HttpError } from '../api/http.js';
 import type { Connection } from '../connection/connection.js';
 import { emptyLog } from '../connection/room-log.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
@@ -16,7 +17,7 @@ import { LiveListsController } from '../controllers/live-lists-controller.js';
 import { OpenRoomController } from '../controllers/open-room-controller.js';
 import { emit, type ParleyEvent } from '../events.js';
 import { isDirectRoomName, roomLabel } from '../format/room-label.js';
-import { errorSentence, limitSentence } from '../format/retry.js';
+import { errorSentence, limitSentence, shownError } from '../format/retry.js';
 import { typingText } from '../format/typing-text.js';
 import { roomStyles } from './parley-room.styles.js';
 import type { ParleyComposer } from './parley-composer.js';
@@ -51,7 +52,29 @@ export class ParleyRoom extends LitElement {
     summary: { attribute: false },
     membersOpen: { state: true },
     loadingOlder: { state: true },
+    newAfter: { attribute: false },
+    jumpTo: { attribute: false },
+    contacts: { attribute: false },
+    createConfirmed: { attribute: false },
+    gate: { state: true },
+    topicEditing: { state: true },
+    roomActionError: { state: true },
   };
+  /** The reader's read position when the room opened (the "new" line), if it had unread messages. */
+  declare newAfter: number | undefined;
+  /** A message to show (from a search result). */
+  declare jumpTo: number | undefined;
+  /** The reader asked for this room by name to make it: no need to ask again. */
+  declare createConfirmed: boolean;
+  /** Everyone the sidebar lists, for @name completion beyond the room. */
+  declare contacts: Member[];
+  /**
+   * Whether the room may be joined yet: a public room that does not exist is only created
+   * once the reader says so (`missing` asks), since joining one creates it.
+   */
+  declare gate: 'checking' | 'missing' | 'open';
+  declare topicEditing: boolean;
+  declare roomActionError: string;
   declare connection: Connection;
   declare room: string;
   declare me: Member;
@@ -96,8 +119,15 @@ export class ParleyRoom extends LitElement {
     new OpenRoomController(
       this,
       () => this.connection,
-      () => this.room,
+      () => (this.gate === 'open' ? this.room : undefined),
     );
+    this.newAfter = undefined;
+    this.jumpTo = undefined;
+    this.contacts = [];
+    this.createConfirmed = false;
+    this.gate = 'checking';
+    this.topicEditing = false;
+    this.roomActionError = '';
   }
 
   protected willUpdate(changed: PropertyValues<this>): void {
@@ -105,7 +135,76 @@ export class ParleyRoom extends LitElement {
       this.membersOpen = false;
       this.loadingOlder = false;
       this.lastTypingAt = 0;
+      this.topicEditing = false;
+      this.roomActionError = '';
+      this.gate = this.summary || this.createConfirmed || isDirectRoomName(this.room) || this.connection.room(this.room)?.joined ? 'open' : 'checking';
+      if (this.gate === 'checking') void this.checkExists(this.room);
+    } else if (changed.has('summary') && this.summary && this.gate === 'checking') {
+      this.gate = 'open';
     }
+  }
+
+  /** Asks the server whether the room exists before joining (which would create it). */
+  private async checkExists(room: string): Promise<void> {
+    let missing = false;
+    try {
+      await roomInfo(room);
+    } catch (e) {
+      missing = e instanceof HttpError && e.status === 404;
+    }
+    if (room !== this.room || this.gate !== 'checking') return;
+    // Anything but "no such room" (forbidden, offline) opens it: the join then says what is wrong.
+    this.gate = missing ? 'missing' : 'open';
+  }
+
+  private async saveTopic(ev: SubmitEvent): Promise<void> {
+    ev.preventDefault();
+    const input = (ev.target as HTMLFormElement).elements.namedItem('topic') as HTMLInputElement;
+    try {
+      await setTopic(this.room, input.value.trim() || null);
+      this.topicEditing = false;
+      this.roomActionError = '';
+    } catch (e) {
+      this.roomActionError = shownError(e, 'The topic could not be saved.', Date.now()).message;
+    }
+  }
+
+  private async leaveRoom(): Promise<void> {
+    try {
+      await setMembership(this.room, false);
+      emit(this, 'parley-navigate', { path: '/' });
+    } catch (e) {
+      this.roomActionError = shownError(e, 'Could not leave the room.', Date.now()).message;
+    }
+  }
+
+  private async change(seq: number, body: string | undefined): Promise<void> {
+    const list = this.renderRoot.querySelector('parley-message-list');
+    try {
+      await (body === undefined ? this.connection.remove(this.room, seq) : this.connection.edit(this.room, seq, body));
+      list?.changeDone();
+    } catch (e) {
+      list?.changeFailed(seq, (e as Error).message);
+    }
+  }
+
+  private seen(): void {
+    const log = this.connection.room(this.room);
+    if (log?.joined) this.connection.markRead(this.room, log.lastSeq);
+  }
+
+  private renderGate() {
+    if (this.gate === 'checking') return html`<div class="blocked"><p class="subtitle" role="status">Opening #${this.room}…</p></div>`;
+    return html`<div class="blocked">
+      <div class="room-error create" role="region" aria-label="Create this room?">
+        <strong>There is no room called #${this.room} yet.</strong>
+        <span>Create it? Anyone can join a public room.</span>
+        <div class="create-actions">
+          <button class="button" type="button" @click=${() => (this.gate = 'open')}>Create #${this.room}</button>
+          <a href="/">Back to the room list</a>
+        </div>
+      </div>
+    </div>`;
   }
 
   disconnectedCallback(): void {
@@ -160,6 +259,8 @@ export class ParleyRoom extends LitElement {
     const everywhere = this.live.lists.online?.users;
     const online = everywhere ? [...log.members, ...people.filter((p) => everywhere.has(p.id))] : log.members;
     const subtitle = direct ? 'Direct conversation' : (this.summary?.topic ?? '');
+    // Autocomplete for @names: who is here first, then everyone the sidebar knows.
+    const mentionable = [...online, ...people, ...this.contacts].filter((m, i, all) => m.id !== this.me.id && all.findIndex((x) => x.id === m.id) === i);
     const typists = this.connection.typists(this.room).filter((m) => m.id !== this.me.id);
     const state = this.connection.state;
     const blocked = state === 'offline' ? "You're offline. Sending resumes when the connection is back." : '';
@@ -172,8 +273,23 @@ export class ParleyRoom extends LitElement {
         <a class="back" href="/" aria-label="Back to rooms"><span aria-hidden="true">‹</span> Rooms</a>
         <div class="title">
           <h1 tabindex="-1">${direct ? nothing : html`<span class="hash" aria-hidden="true">#</span>`}${label}</h1>
-          ${subtitle ? html`<p class="subtitle">${subtitle}</p>` : nothing}
+          ${this.topicEditing
+            ? html`<form class="topic-form" @submit=${this.saveTopic}>
+                <input class="field" name="topic" aria-label="Room topic" maxlength="200" .value=${this.summary?.topic ?? ''} placeholder="What is this room about?" />
+                <button class="button small" type="submit">Save</button>
+                <button class="button small quiet" type="button" @click=${() => (this.topicEditing = false)}>Cancel</button>
+              </form>`
+            : subtitle
+              ? html`<p class="subtitle">${subtitle}</p>`
+              : nothing}
+          ${this.roomActionError ? html`<p class="error-text" role="alert">${this.roomActionError}</p>` : nothing}
         </div>
+        ${!direct && this.gate === 'open' && !error && !this.topicEditing
+          ? html`<div class="room-actions">
+              <button class="button quiet small" type="button" @click=${() => (this.topicEditing = true)}>${this.summary?.topic ? 'Edit topic' : 'Set topic'}</button>
+              <button class="button quiet small" type="button" @click=${this.leaveRoom}>Leave</button>
+            </div>`
+          : nothing}
         <button
           ?hidden=${Boolean(error)}
           class="button quiet members-toggle"
@@ -187,7 +303,9 @@ export class ParleyRoom extends LitElement {
       </header>
       <div class="body">
         <div class="chat">
-          ${error
+          ${this.gate !== 'open'
+            ? this.renderGate()
+            : error
             ? html`<div class="blocked">
                 <div class="room-error" role="alert">
                   <strong>${roomErrorText(error)}</strong>
@@ -204,6 +322,11 @@ export class ParleyRoom extends LitElement {
                 .ready=${log.joined}
                 .hasOlder=${log.hasOlder}
                 .loadingOlder=${this.loadingOlder}
+                .newAfter=${this.newAfter}
+                .jumpTo=${this.jumpTo}
+                @parley-seen=${this.seen}
+                @parley-edit=${(e: ParleyEvent<'parley-edit'>) => void this.change(e.detail.seq, e.detail.body)}
+                @parley-delete=${(e: ParleyEvent<'parley-delete'>) => void this.change(e.detail.seq, undefined)}
                 @parley-load-older=${this.loadOlder}
                 @parley-retry=${(e: ParleyEvent<'parley-retry'>) => this.connection.retry(this.room, e.detail.cid)}
                 @parley-discard=${(e: ParleyEvent<'parley-discard'>) => this.connection.discard(this.room, e.detail.cid)}
@@ -215,7 +338,9 @@ export class ParleyRoom extends LitElement {
               </div>`
             : html`<p class="typing">${typingText(typists.map((m) => m.name))}</p>`}
           <parley-composer
-            ?hidden=${Boolean(error)}
+            ?hidden=${Boolean(error) || this.gate !== 'open'}
+            .mentionable=${mentionable}
+            @parley-edit-last=${() => this.renderRoot.querySelector('parley-message-list')?.editLast()}
             .disabledReason=${blocked}
             .notice=${notice}
             .placeholder=${direct ? `Message ${label}` : `Message #${this.room}`}

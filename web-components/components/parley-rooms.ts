@@ -1,8 +1,9 @@
 /**
- * The room directory: a field to join or create a room by name, the public rooms with how
- * many people are in each now, and the reader's direct conversations named by the other person.
- * The list comes in pages: while more exist, a "More rooms" button at the end of the rooms
- * asks for the next one (`parley-more-rooms`).
+ * The room directory: a field to join or create a room by name, the rooms the reader
+ * belongs to (bold with a count while unread, a red badge for mentions) with how many people
+ * are in each now, the reader's direct conversations named by the other person, and "All
+ * rooms", every public room to browse. That list comes in pages: while more exist, a "More
+ * rooms" button at its end asks for the next one (`parley-more-rooms`).
  */
 import { LitElement, css, html, nothing } from 'lit';
 import type { RoomSummary } from '../api/parley-api.js';
@@ -12,6 +13,7 @@ import { emit } from '../events.js';
 import { avatarHue, initials } from '../format/avatar.js';
 import { isDirectRoomName } from '../format/room-label.js';
 import { sidebarList } from './list-styles.js';
+import { countLabel, type Counts } from '../connection/unread.js';
 
 export class ParleyRooms extends LitElement {
   static properties = {
@@ -21,6 +23,7 @@ export class ParleyRooms extends LitElement {
     moreError: { attribute: false },
     current: {},
     loadError: { attribute: false },
+    unread: { attribute: false },
     joinError: { state: true },
   };
   /** The pages loaded so far, in the server's order (by name, in byte order). */
@@ -32,6 +35,8 @@ export class ParleyRooms extends LitElement {
   /** The room on screen, marked in the list. */
   declare current: string | undefined;
   declare loadError: string | undefined;
+  /** Unread counts by room name (see connection/unread.ts). */
+  declare unread: ReadonlyMap<string, Counts>;
   declare joinError: string;
 
   static styles = [
@@ -82,6 +87,37 @@ export class ParleyRooms extends LitElement {
       .item {
         --avatar-size: 1.5rem;
       }
+      .item.unread .name {
+        font-weight: 750;
+        color: var(--parley-text);
+      }
+      .badge {
+        margin-left: auto;
+        min-width: 1.25rem;
+        padding: 0 0.4rem;
+        border-radius: 999px;
+        background: var(--parley-muted);
+        color: var(--parley-surface);
+        font-size: 0.75rem;
+        font-weight: 700;
+        line-height: 1.25rem;
+        text-align: center;
+        font-variant-numeric: tabular-nums;
+      }
+      .badge.mention {
+        background: var(--parley-danger);
+        color: #fff;
+      }
+      .disclosure {
+        all: unset;
+        cursor: pointer;
+        font: inherit;
+        color: inherit;
+      }
+      .disclosure:focus-visible {
+        outline: 2px solid var(--parley-accent);
+        outline-offset: 2px;
+      }
       .more {
         display: grid;
         gap: 0.3rem;
@@ -111,13 +147,42 @@ export class ParleyRooms extends LitElement {
     this.moreError = undefined;
     this.current = undefined;
     this.loadError = undefined;
+    this.unread = new Map();
     this.joinError = '';
+  }
+
+  /** Bold with a count while unread; a badge when someone mentioned the reader. */
+  private unreadTemplate(name: string) {
+    const c = this.unread.get(name);
+    if (!c || c.unread === 0 || name === this.current) return nothing;
+    return c.mentions > 0
+      ? html`<span class="badge mention" title="${c.mentions} mentioning you">${countLabel(c.mentions)}<span class="sr-only"> mentions, ${c.unread} unread</span></span>`
+      : html`<span class="badge" title="${c.unread} unread">${countLabel(c.unread)}<span class="sr-only"> unread</span></span>`;
+  }
+
+  private isUnread(name: string): boolean {
+    return name !== this.current && (this.unread.get(name)?.unread ?? 0) > 0;
+  }
+
+  /** `mine`: in the reader's own list, where unread state shows and the open room is marked. */
+  private roomItem(r: RoomSummary, mine: boolean) {
+    const unread = mine && this.isUnread(r.name);
+    return html`<li>
+      <a class="item ${unread ? 'unread' : ''}" href=${roomPath(r.name)} aria-current=${r.name === this.current ? 'page' : nothing}>
+        <span class="hash" aria-hidden="true">#</span>
+        <span class="name">${r.name}</span>
+        ${r.online > 0 ? html`<span class="online" title="${r.online} online">${r.online}<span class="sr-only"> online</span></span>` : nothing}
+        ${mine ? this.unreadTemplate(r.name) : nothing}
+      </a>
+    </li>`;
   }
 
   render() {
     const rooms = this.rooms ?? [];
     // The server's order, not re-sorted here: the next page then only adds to the end.
     const publicRooms = rooms.filter((r) => r.kind === 'public');
+    // Yours: the rooms you joined (and the one on screen); the rest are for browsing.
+    const mine = publicRooms.filter((r) => r.member || r.name === this.current);
     const direct = rooms.filter((r) => r.kind === 'direct').sort((a, b) => (b.lastAt ?? 0) - (a.lastAt ?? 0));
     return html`
       <form @submit=${this.join} novalidate>
@@ -139,19 +204,18 @@ export class ParleyRooms extends LitElement {
         ${this.joinError ? html`<p class="error-text" id="join-error" role="alert">${this.joinError}</p>` : nothing}
       </form>
       <section aria-labelledby="rooms-heading">
-        <h2 id="rooms-heading">Rooms</h2>
+        <h2 id="rooms-heading">Your rooms</h2>
         ${this.loadError ? html`<p class="empty error-text">${this.loadError}</p>` : nothing}
+        ${this.rooms && mine.length === 0 ? html`<p class="empty">You have not joined a room yet. Pick one of all the rooms below or name a new one above.</p>` : nothing}
+        <ul>
+          ${mine.map((r) => this.roomItem(r, true))}
+        </ul>
+      </section>
+      <section aria-labelledby="browse-heading" class="browse">
+        <h2 id="browse-heading">All rooms</h2>
         ${this.rooms && publicRooms.length === 0 && !this.hasMore ? html`<p class="empty">No rooms yet. Name one above to create it.</p>` : nothing}
         <ul>
-          ${publicRooms.map(
-            (r) => html`<li>
-              <a class="item" href=${roomPath(r.name)} aria-current=${r.name === this.current ? 'page' : nothing}>
-                <span class="hash" aria-hidden="true">#</span>
-                <span class="name">${r.name}</span>
-                ${r.online > 0 ? html`<span class="online" title="${r.online} online">${r.online}<span class="sr-only"> online</span></span>` : nothing}
-              </a>
-            </li>`,
-          )}
+          ${publicRooms.map((r) => this.roomItem(r, false))}
         </ul>
         ${this.hasMore || this.moreError ? this.renderMore() : nothing}
       </section>
@@ -162,9 +226,10 @@ export class ParleyRooms extends LitElement {
               ${direct.map((r) => {
                 const who = r.with?.name ?? r.name;
                 return html`<li>
-                  <a class="item" href=${roomPath(r.name)} aria-current=${r.name === this.current ? 'page' : nothing}>
+                  <a class="item ${this.isUnread(r.name) ? 'unread' : ''}" href=${roomPath(r.name)} aria-current=${r.name === this.current ? 'page' : nothing}>
                     <span class="avatar" style="--hue: ${avatarHue(who)}" aria-hidden="true">${initials(who)}</span>
                     <span class="name">${who}</span>
+                    ${this.unreadTemplate(r.name)}
                   </a>
                 </li>`;
               })}
@@ -213,7 +278,8 @@ export class ParleyRooms extends LitElement {
     }
     this.joinError = '';
     input.value = '';
-    emit(this, 'parley-navigate', { path: roomPath(name) });
+    // Named here on purpose: the room view need not ask before creating it.
+    emit(this, 'parley-create-room', { room: name });
   }
 }
 

@@ -1,9 +1,10 @@
 /** The navigation column: rooms, people, and who is signed in with the way out. */
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import type { Contact, RoomSummary, User } from '../api/parley-api.js';
 import { emit } from '../events.js';
 import { avatarHue, initials } from '../format/avatar.js';
 import type { ShownError } from '../format/retry.js';
+import type { Counts } from '../connection/unread.js';
 import { avatar, controls } from './shared-styles.js';
 import './parley-rooms.js';
 import './parley-contacts.js';
@@ -19,6 +20,8 @@ export class ParleySidebar extends LitElement {
     current: {},
     roomsError: { attribute: false },
     contactsError: { attribute: false },
+    unread: { attribute: false },
+    notifications: { attribute: false },
   };
   declare me: User;
   declare rooms: RoomSummary[] | undefined;
@@ -30,6 +33,9 @@ export class ParleySidebar extends LitElement {
   declare current: string | undefined;
   declare roomsError: string | undefined;
   declare contactsError: ShownError | undefined;
+  declare unread: ReadonlyMap<string, Counts>;
+  /** Desktop notifications for mentions and direct messages: on, off, or refused by the browser. */
+  declare notifications: 'on' | 'off' | 'denied' | 'unsupported';
 
   static styles = [
     controls,
@@ -54,6 +60,7 @@ export class ParleySidebar extends LitElement {
       }
       footer {
         display: flex;
+        flex-wrap: wrap;
         align-items: center;
         gap: 0.6rem;
         padding: 0.75rem 1rem;
@@ -93,6 +100,23 @@ export class ParleySidebar extends LitElement {
     this.current = undefined;
     this.roomsError = undefined;
     this.contactsError = undefined;
+    this.unread = new Map();
+    this.notifications = 'off';
+  }
+
+  private notificationsButton() {
+    const n = this.notifications;
+    if (n === 'unsupported') return nothing;
+    const label = n === 'on' ? 'Notifications on' : n === 'denied' ? 'Notifications blocked' : 'Notifications off';
+    return html`<button
+      class="button quiet notify"
+      type="button"
+      aria-pressed=${n === 'on' ? 'true' : 'false'}
+      title=${n === 'denied' ? 'The browser blocks notifications for this site; allow them in its site settings.' : 'Desktop notifications for mentions and direct messages while this tab is hidden'}
+      @click=${() => emit(this, 'parley-toggle-notifications', null)}
+    >
+      ${label}
+    </button>`;
   }
 
   render() {
@@ -105,12 +129,14 @@ export class ParleySidebar extends LitElement {
           .moreError=${this.moreRoomsError}
           .current=${this.current}
           .loadError=${this.roomsError}
+          .unread=${this.unread}
         ></parley-rooms>
         <parley-contacts .contacts=${this.contacts} .me=${this.me} .loadError=${this.contactsError}></parley-contacts>
       </nav>
       <footer part="footer">
         <span class="avatar" style="--hue: ${avatarHue(this.me.name)}" aria-hidden="true">${initials(this.me.name)}</span>
         <span class="me"><strong>${this.me.name}</strong><span>Signed in</span></span>
+        ${this.notificationsButton()}
         <button class="button quiet" type="button" @click=${() => emit(this, 'parley-sign-out', null)}>Sign out</button>
       </footer>
     `;

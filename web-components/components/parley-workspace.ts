@@ -8,19 +8,22 @@
  */
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import { HttpError } from '../api/http.js';
-import { listUsers, openDirect, type Contact, type User } from '../api/parley-api.js';
+import { listUsers, openDirect, type Contact, type RoomSummary, type User } from '../api/parley-api.js';
 import type { Route } from '../app/router.js';
 import { roomPath } from '../app/router.js';
 import type { Connection, ConnectionState } from '../connection/connection.js';
 import { liveContacts } from '../connection/live-lists.js';
 import { LiveListsController } from '../controllers/live-lists-controller.js';
 import { LoadController } from '../controllers/load-controller.js';
+import { NotificationsController } from '../controllers/notifications-controller.js';
+import { countsOf, titleWithUnread, totalUnread, type Counts } from '../connection/unread.js';
 import { RoomDirectoryController } from '../controllers/room-directory-controller.js';
 import { emit, type ParleyEvent } from '../events.js';
 import { roomLabel } from '../format/room-label.js';
 import { shownError, type ShownError } from '../format/retry.js';
 import type { ParleyRoom } from './parley-room.js';
 import './parley-connection-status.js';
+import './parley-search.js';
 import './parley-room.js';
 import './parley-sidebar.js';
 
@@ -54,6 +57,12 @@ export class ParleyWorkspace extends LitElement {
     onError: this.signedOutOn401,
   });
   private readonly people = new LoadController(this, { load: listUsers, onError: this.signedOutOn401 });
+  private readonly notifications = new NotificationsController(this, {
+    connection: () => this.connection,
+    open: (path) => emit(this, 'parley-navigate', { path }),
+  });
+  /** The last unread map handed down, kept while its inputs are the same objects. */
+  private unreadShown: { rooms: unknown; live: unknown; counts: ReadonlyMap<string, Counts> } | undefined;
 
   static styles = css`
     :host {
@@ -130,6 +139,26 @@ export class ParleyWorkspace extends LitElement {
     this.addEventListener('parley-open-direct', (e) => void this.openDirect(e));
     this.addEventListener('parley-room-ready', (e) => this.rooms.roomReady(e.detail.room));
     this.addEventListener('parley-more-rooms', () => void this.rooms.more());
+    this.addEventListener('parley-toggle-notifications', () => void this.notifications.toggle());
+    this.addEventListener('parley-open-result', (e) => this.openResult(e.detail.room, e.detail.seq));
+    this.addEventListener('parley-create-room', (e) => {
+      this.createIntent = e.detail.room;
+      emit(this, 'parley-navigate', { path: roomPath(e.detail.room) });
+    });
+  }
+
+  /** Each listed room's unread counts: the list's own, with what the socket reported since. */
+  private get unread(): ReadonlyMap<string, Counts> {
+    const rooms = this.rooms.rooms;
+    const live = this.connection?.unread;
+    if (this.unreadShown && this.unreadShown.rooms === rooms && this.unreadShown.live === live) return this.unreadShown.counts;
+    const counts = new Map<string, Counts>();
+    for (const r of rooms ?? []) {
+      if (!(r.member ?? r.kind === 'direct')) continue;
+      counts.set(r.name, countsOf(reading(r), live?.get(r.name)));
+    }
+    this.unreadShown = { rooms, live, counts };
+    return counts;
   }
 
   /** Everyone, with who is online as the live lists say; undefined before the first load. */
@@ -141,14 +170,38 @@ export class ParleyWorkspace extends LitElement {
     return this.route?.kind === 'room' ? this.route.room : undefined;
   }
 
+  /** The room on screen and its "new" line, fixed once per opening from the unread state then. */
+  private opened: { room: string; newAfter: number | undefined; fixed: boolean } | undefined;
+  /** A room the reader named in the sidebar's form: it is created without asking. */
+  private createIntent: string | undefined;
+  /** A search result chosen: the room to open at that message. */
+  private jump: { room: string; seq: number } | undefined;
+
   protected willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('route')) this.setAttribute('view', this.route.kind);
+    if (changed.has('route')) this.setAttribute('view', this.route.kind === 'bad-room' ? 'room' : this.route.kind);
+    const room = this.openRoom;
+    if (room !== this.opened?.room) this.opened = room ? { room, newAfter: undefined, fixed: false } : undefined;
+    if (this.opened && !this.opened.fixed && this.rooms.rooms) {
+      const counts = this.unread.get(this.opened.room);
+      this.opened = { ...this.opened, fixed: true, newAfter: counts && counts.unread > 0 ? counts.readSeq : undefined };
+    }
+    if (this.jump && this.jump.room !== room) this.jump = undefined;
+  }
+
+  /** A search result was chosen: open its room at that message. */
+  private openResult(room: string, seq: number): void {
+    this.jump = { room, seq };
+    emit(this, 'parley-navigate', { path: roomPath(room) });
+    this.requestUpdate();
   }
 
   protected updated(changed: PropertyValues<this>): void {
     const room = this.openRoom;
     const summary = room ? this.rooms.summary(room) : undefined;
-    document.title = room ? `${summary?.kind === 'direct' ? '' : '#'}${roomLabel(room, summary)} · Parley` : 'Parley';
+    const title = room ? `${summary?.kind === 'direct' ? '' : '#'}${roomLabel(room, summary)} · Parley` : 'Parley';
+    const live = this.connection?.unread;
+    const listed = (this.rooms.rooms ?? []).map(reading);
+    document.title = titleWithUnread(title, live ? totalUnread(listed, live) : 0);
     // Only after a navigation, not on the first load: then focus stays where the browser put it.
     if (changed.has('route') && changed.get('route') !== undefined && room) {
       void this.renderRoot.querySelector<ParleyRoom>('parley-room')?.focusStart();
@@ -160,6 +213,7 @@ export class ParleyWorkspace extends LitElement {
     return html`
       <header class="topbar" part="topbar">
         <span class="brand">Parley</span>
+        <parley-search .room=${room}></parley-search>
         <parley-connection-status .state=${this.connectionState}></parley-connection-status>
       </header>
       <parley-sidebar
@@ -172,6 +226,8 @@ export class ParleyWorkspace extends LitElement {
         .current=${room}
         .roomsError=${this.rooms.loadError}
         .contactsError=${this.directError ?? (this.people.error && !this.people.value ? { message: this.people.error.message } : undefined)}
+        .unread=${this.unread}
+        .notifications=${this.notifications.setting}
       ></parley-sidebar>
       <main>
         ${room
@@ -180,7 +236,17 @@ export class ParleyWorkspace extends LitElement {
               .room=${room}
               .me=${this.me}
               .summary=${this.rooms.summary(room)}
+              .contacts=${this.contacts ?? []}
+              .createConfirmed=${this.createIntent === room}
+              .newAfter=${this.opened?.newAfter}
+              .jumpTo=${this.jump?.room === room ? this.jump.seq : undefined}
             ></parley-room>`
+          : this.route.kind === 'bad-room'
+            ? html`<div class="welcome" role="alert">
+                <strong>“${this.route.name}” cannot be a room</strong>
+                <span>${this.route.reason}</span>
+                <a href="/">Back to your rooms</a>
+              </div>`
           : html`<div class="welcome">
               <strong>Pick a room to start talking</strong>
               <span>Or type a new name under “Room name” to create one.</span>
@@ -199,6 +265,19 @@ export class ParleyWorkspace extends LitElement {
       this.directError = shownError(err, 'Could not open the conversation.', Date.now());
     }
   }
+}
+
+/** A listed room as unread.ts counts it. */
+function reading(r: RoomSummary) {
+  return {
+    name: r.name,
+    kind: r.kind,
+    member: r.member ?? r.kind === 'direct',
+    readSeq: r.readSeq ?? 0,
+    lastSeq: r.lastSeq,
+    unread: r.unread ?? 0,
+    mentions: r.mentions ?? 0,
+  };
 }
 
 customElements.define('parley-workspace', ParleyWorkspace);

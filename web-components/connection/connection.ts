@@ -18,11 +18,13 @@
  *   - `lists`: `lists` changed (a `watch` went out, a `lists` or `directory` frame came in);
  *     apart from `change` so that the chat views do not redraw for the sidebar's counts
  *   - `signedout`: the server closed with 1008 (session ended): the app should show sign-in
+ *   - `activity` (CustomEvent<ActivityFrame>): a direct message or mention for the reader
  */
 import { decodeFrame, encodeFrame } from '../../server/protocol/codec.js';
 import type { ChatMessage, ClientFrame, Member, ServerFrame } from '../../server/protocol/frames.js';
 import { reconnectDelay } from './backoff.js';
-import { applyDirectory, applyLists, noLiveLists, watchSent, type LiveLists } from './live-lists.js';
+import { applyDirectory, applyLists, applyMembership, noLiveLists, watchSent, type LiveLists } from './live-lists.js';
+import { noLiveUnread, readUpTo, reported, type LiveUnread } from './unread.js';
 import {
   activeTypists,
   applyJoined,
@@ -46,6 +48,30 @@ export interface ConnectionOptions {
 
 /** Retry delay for a send the server could not store (`unavailable`) while still connected. */
 const SEND_RETRY_MS = 2000;
+/** How long an edit or delete waits for its answer. */
+const CHANGE_TIMEOUT_MS = 10_000;
+
+/** A direct message or a mention for the reader, as the server reported it (for notifications). */
+export type ActivityFrame = Extract<ServerFrame, { t: 'activity' }>;
+
+/** Why an edit or delete did not happen, as a sentence for people. */
+export class ChangeRefused extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const CHANGE_ERRORS: Record<string, string> = {
+  forbidden: 'Only the author can change a message.',
+  not_found: 'That message no longer exists.',
+  not_joined: 'The room is not open yet; try again in a moment.',
+  rate_limited: 'Too many changes at once; wait a moment and try again.',
+  invalid: 'A message needs some text, at most 4,000 characters.',
+  unavailable: 'The server could not save the change; try again.',
+};
 
 export class Connection extends EventTarget {
   state: ConnectionState = 'connecting';
@@ -59,6 +85,12 @@ export class Connection extends EventTarget {
   /** Joins refused for now, each with the timer that sends it again. */
   private readonly joinRetries = new Map<string, ReturnType<typeof setTimeout>>();
   private liveLists: LiveLists = noLiveLists;
+  private liveUnread: LiveUnread = noLiveUnread;
+  /** The read position last sent per room, so each seq goes out once. */
+  private readSent = new Map<string, number>();
+  /** Edits and deletes waiting for their answer, by ref. */
+  private readonly changes = new Map<string, { resolve: () => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
+  private nextRef = 0;
   private readonly url: string;
   private readonly typingShowMs: number;
 
@@ -91,6 +123,11 @@ export class Connection extends EventTarget {
   /** The sidebar's live lists, as the server last pushed them. */
   get lists(): LiveLists {
     return this.liveLists;
+  }
+
+  /** What the socket reported of unread messages since the room list loaded (see unread.ts). */
+  get unread(): LiveUnread {
+    return this.liveUnread;
   }
 
   room(name: string): RoomLog | undefined {
@@ -141,6 +178,48 @@ export class Connection extends EventTarget {
     if (this.logs.get(room)?.joined) this.write({ t: 'typing', room });
   }
 
+  /** Changes the text of one's own message; resolves once stored, rejects with ChangeRefused. */
+  edit(room: string, seq: number, body: string): Promise<void> {
+    return this.change({ t: 'edit', room, seq, body });
+  }
+
+  /** Deletes one's own message; resolves once stored, rejects with ChangeRefused. */
+  remove(room: string, seq: number): Promise<void> {
+    return this.change({ t: 'delete', room, seq });
+  }
+
+  /** The reader has seen the room up to seq: stored on the server and told to their other tabs. */
+  markRead(room: string, seq: number): void {
+    if (seq <= (this.readSent.get(room) ?? 0)) return;
+    if (!this.logs.get(room)?.joined) return;
+    if (!this.write({ t: 'read', room, seq })) return;
+    this.readSent.set(room, seq);
+    this.liveUnread = readUpTo(this.liveUnread, room, seq);
+    this.listsChanged();
+  }
+
+  private change(frame: { t: 'edit'; room: string; seq: number; body: string } | { t: 'delete'; room: string; seq: number }): Promise<void> {
+    const ref = `change-${++this.nextRef}`;
+    return new Promise((resolve, reject) => {
+      if (!this.write({ ...frame, ref })) return reject(new ChangeRefused('offline', "You're offline; try again once connected."));
+      const timer = setTimeout(() => {
+        this.changes.delete(ref);
+        reject(new ChangeRefused('timeout', 'No answer from the server; try again.'));
+      }, CHANGE_TIMEOUT_MS);
+      this.changes.set(ref, { resolve, reject, timer });
+    });
+  }
+
+  private settleChange(ref: unknown, error?: { code: string }): boolean {
+    const waiting = typeof ref === 'string' ? this.changes.get(ref) : undefined;
+    if (!waiting) return false;
+    this.changes.delete(ref as string);
+    clearTimeout(waiting.timer);
+    if (error) waiting.reject(new ChangeRefused(error.code, CHANGE_ERRORS[error.code] ?? 'The change could not be made.'));
+    else waiting.resolve();
+    return true;
+  }
+
   /** Loads the page of history before the oldest message held. Returns false when there is none. */
   async loadOlder(room: string, limit = 50): Promise<boolean> {
     const log = this.logs.get(room);
@@ -184,6 +263,13 @@ export class Connection extends EventTarget {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      // A read position not stored goes again on the next socket.
+      this.readSent.clear();
+      for (const [ref, waiting] of this.changes) {
+        clearTimeout(waiting.timer);
+        waiting.reject(new ChangeRefused('offline', 'The connection dropped before the server answered; try again.'));
+        this.changes.delete(ref);
+      }
       for (const [name, log] of this.logs) this.logs.set(name, { ...log, joined: false, typing: [] });
       // Sends in flight have no answer now; they go again, same cid, after the rejoin.
       for (const [name, log] of this.logs) {
@@ -294,7 +380,23 @@ export class Connection extends EventTarget {
         return;
       }
       case 'ack':
+        if (this.settleChange(f.ref)) return;
         this.update(f.room, (log) => ({ ...log, pending: log.pending.filter((p) => p.cid !== f.cid) }));
+        // Writing in a room reads it, as in most chat apps: one's own message is never unread.
+        this.markRead(f.room, f.seq);
+        return;
+      case 'read':
+        this.liveUnread = readUpTo(this.liveUnread, f.room, f.seq);
+        this.listsChanged();
+        return;
+      case 'activity':
+        this.liveUnread = reported(this.liveUnread, f.room, { seq: f.seq, count: 1, mention: f.mention });
+        this.listsChanged();
+        this.dispatchEvent(new CustomEvent<ActivityFrame>('activity', { detail: f }));
+        return;
+      case 'membership':
+        this.liveLists = applyMembership(this.liveLists, f);
+        this.listsChanged();
         return;
       case 'presence':
         this.update(f.room, (log) => applyPresence(log, f));
@@ -305,6 +407,9 @@ export class Connection extends EventTarget {
         return;
       case 'lists':
         this.liveLists = applyLists(this.liveLists, f);
+        for (const [room, seqs] of Object.entries(f.activity ?? {})) {
+          for (const seq of seqs) this.liveUnread = reported(this.liveUnread, room, { seq, count: 1, mention: false });
+        }
         this.listsChanged();
         return;
       case 'directory':
@@ -320,6 +425,7 @@ export class Connection extends EventTarget {
   }
 
   private receiveError(f: Extract<ServerFrame, { t: 'error' }>): void {
+    if (this.settleChange(f.ref, f)) return;
     const ref = typeof f.ref === 'string' ? f.ref : undefined;
     // A send refused by frame validation (e.g. a body out of bounds) is answered with its ref
     // but without a room: find the send by its cid, or it would show "sending" for ever.

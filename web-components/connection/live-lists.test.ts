@@ -5,6 +5,7 @@ import type { Member, RoomListing } from '../../server/protocol/frames.js';
 import { seededRandom as rng } from '../../test/seeded-random.js';
 import {
   applyDirectory,
+  applyMembership,
   applyLists,
   liveContacts,
   liveRooms,
@@ -116,7 +117,19 @@ describe('liveRooms', () => {
     const l = applyDirectory(noLiveLists, { t: 'directory', rooms: [listing('m'), listing('ab'), listing('0day'), listing('a_b'), listing('zz')] });
     const shown = liveRooms(pages([summary('a-b'), summary('b'), summary('n')]), l);
     expect(shown.rooms.map((r) => r.name)).toEqual(['0day', 'a-b', 'a_b', 'ab', 'b', 'm', 'n', 'zz']);
-    expect(shown.rooms.find((r) => r.name === 'm')).toEqual(summary('m'));
+    // Announced, not joined: no unread state of the reader's yet.
+    expect(shown.rooms.find((r) => r.name === 'm')).toEqual({ ...summary('m'), member: false, readSeq: 0, unread: 0, mentions: 0 });
+  });
+
+  it('lists a room the reader joined wherever its name falls, and marks one they left', () => {
+    let l = applyMembership(noLiveLists, { t: 'membership', room: listing('zz'), member: true });
+    l = applyMembership(l, { t: 'membership', room: listing('b'), member: false });
+    const shown = liveRooms({ ...pages([summary('a'), { ...summary('b'), member: true }]), next: 'b' }, l);
+    expect(shown.rooms.map((r) => [r.name, r.member])).toEqual([
+      ['a', undefined],
+      ['b', false],
+      ['zz', true],
+    ]);
   });
 
   it('adds an announced room only where the pages held cover its name', () => {

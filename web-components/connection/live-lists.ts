@@ -30,6 +30,7 @@ import type { Member, RoomListing, ServerFrame } from '../../server/protocol/fra
 
 export type ListsFrame = Extract<ServerFrame, { t: 'lists' }>;
 export type DirectoryFrame = Extract<ServerFrame, { t: 'directory' }>;
+export type MembershipFrame = Extract<ServerFrame, { t: 'membership' }>;
 
 export interface LiveLists {
   /** How many `watch` frames were sent: one per socket opened. */
@@ -45,9 +46,18 @@ export interface LiveLists {
   rooms: ReadonlyMap<string, RoomListing>;
   /** Users announced by `directory`, by id. */
   users: ReadonlyMap<number, Member>;
+  /** Rooms the reader joined (true) or left (false) since the lists loaded, with their listing. */
+  memberships: ReadonlyMap<string, { room: RoomListing; member: boolean }>;
 }
 
-export const noLiveLists: LiveLists = { watches: 0, synced: false, online: undefined, rooms: new Map(), users: new Map() };
+export const noLiveLists: LiveLists = { watches: 0, synced: false, online: undefined, rooms: new Map(), users: new Map(), memberships: new Map() };
+
+/** The reader joined or left a room (in this tab or another). */
+export function applyMembership(lists: LiveLists, f: MembershipFrame): LiveLists {
+  const memberships = new Map(lists.memberships);
+  memberships.set(f.room.name, { room: f.room, member: f.member });
+  return { ...lists, memberships };
+}
 
 /** A `watch` went out on a new socket: diffs wait for its snapshot. */
 export function watchSent(lists: LiveLists): LiveLists {
@@ -113,9 +123,27 @@ export function liveRooms(pages: RoomPages, lists: LiveLists): RoomPages {
   const fresh: RoomSummary[] = [];
   for (const r of lists.rooms.values()) {
     if (held.has(r.name) || (pages.next !== null && r.name > pages.next)) continue;
-    fresh.push({ ...r, online: 0 });
+    held.add(r.name);
+    fresh.push({ ...r, online: 0, member: lists.memberships.get(r.name)?.member ?? r.kind === 'direct', readSeq: 0, unread: 0, mentions: 0 });
+  }
+  // A room the reader just joined belongs in their list wherever its name falls.
+  for (const { room, member } of lists.memberships.values()) {
+    if (member && !held.has(room.name)) fresh.push({ ...room, online: 0, member: true, readSeq: 0, unread: 0, mentions: 0 });
   }
   let rooms = fresh.length ? [...pages.rooms, ...fresh].sort(byName) : pages.rooms;
+  if (lists.rooms.size) {
+    // A room announced again (its topic changed) at or after the listing's seq is newer news.
+    rooms = changed(rooms, (r) => {
+      const a = lists.rooms.get(r.name);
+      return a && a.lastSeq >= r.lastSeq && a.topic !== r.topic ? { ...r, topic: a.topic } : r;
+    });
+  }
+  if (lists.memberships.size) {
+    rooms = changed(rooms, (r) => {
+      const m = lists.memberships.get(r.name);
+      return m && m.member !== r.member ? { ...r, member: m.member } : r;
+    });
+  }
   const online = lists.online;
   if (online) {
     rooms = changed(rooms, (r) => {

@@ -42,13 +42,37 @@ export function emptyLog(room: string): RoomLog {
   return { room, messages: [], lastSeq: 0, hasOlder: false, members: [], typing: [], pending: [], joined: false };
 }
 
-/** Merges messages in, dropping ids already held, keeping seq order. */
+/** An edit or delete event rather than a message: it holds a seq but is not shown. */
+export function isEvent(m: ChatMessage): boolean {
+  return m.kind !== undefined;
+}
+
+/** The messages to show: events left out (their effect is already on their targets). */
+export function visibleMessages(messages: readonly ChatMessage[]): ChatMessage[] {
+  return messages.filter((m) => m.kind === undefined);
+}
+
+/**
+ * Merges messages in, dropping ids already held, keeping seq order. Edit and delete events
+ * merged in for the first time are applied, in seq order, to their target when it is held;
+ * a target read later from history already shows its latest state.
+ */
 export function mergeMessages(held: readonly ChatMessage[], incoming: readonly ChatMessage[]): ChatMessage[] {
   if (incoming.length === 0) return held as ChatMessage[];
   const ids = new Set(held.map((m) => m.id));
   const fresh = incoming.filter((m) => !ids.has(m.id) && (ids.add(m.id), true));
   if (fresh.length === 0) return held as ChatMessage[];
-  return [...held, ...fresh].sort((a, b) => a.seq - b.seq);
+  const merged = [...held, ...fresh].sort((a, b) => a.seq - b.seq);
+  const events = fresh.filter(isEvent).sort((a, b) => a.seq - b.seq);
+  if (events.length === 0) return merged;
+  const bySeq = new Map(merged.map((m, i) => [m.seq, i]));
+  for (const e of events) {
+    const i = bySeq.get(e.target!);
+    const target = i === undefined ? undefined : merged[i];
+    if (!target || isEvent(target) || target.deleted) continue;
+    merged[i!] = e.kind === 'delete' ? { ...target, body: '', deleted: true } : { ...target, body: e.body, edited: e.at };
+  }
+  return merged;
 }
 
 /** The highest seq up to which the log has no holes (what `since` should be on a rejoin). */

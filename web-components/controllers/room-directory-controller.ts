@@ -5,13 +5,16 @@
  * a time (`more()`); each load (`refresh()`, when the live lists say so) reloads as many
  * pages as they have opened, stopping at the last.
  *
+ * The rooms the reader is a member of are loaded whole beside the pages (GET
+ * /api/rooms?joined=1), so the sidebar's own list never depends on how many pages are open.
+ *
  * The room on screen may be on a page not loaded. Its summary (kind, topic, the other
  * person of a direct room) then comes from GET /api/rooms/:name, looked up when the reader
  * opens it and again on each load, so `summary(name)` finds it either way.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { HttpError } from '../api/http.js';
-import { listRoomsPage, roomInfo, type RoomSummary } from '../api/parley-api.js';
+import { listMyRooms, listRoomsPage, roomInfo, type RoomSummary } from '../api/parley-api.js';
 import { findRoom, loadRoomPages, type RoomPages } from '../api/room-pages.js';
 import { liveRooms, type LiveLists } from '../connection/live-lists.js';
 import { LoadController } from './load-controller.js';
@@ -110,7 +113,11 @@ export class RoomDirectoryController implements ReactiveController {
   }
 
   private async load(): Promise<RoomPages> {
-    const pages = await loadRoomPages(listRoomsPage, this.wanted);
+    // The reader's own rooms come whole, wherever their names fall among the pages.
+    const [paged, mine] = await Promise.all([loadRoomPages(listRoomsPage, this.wanted), listMyRooms()]);
+    const held = new Set(paged.rooms.map((r) => r.name));
+    const extra = mine.filter((r) => !held.has(r.name));
+    const pages = extra.length ? { ...paged, rooms: [...paged.rooms, ...extra].sort((a, b) => (a.name < b.name ? -1 : 1)) } : paged;
     this.moreError = undefined;
     const open = this.opts.openRoom();
     if (open && !findRoom(open, pages.rooms)) await this.lookUp(open);
