@@ -6,7 +6,7 @@
 import { Migration20261123105644 } from './Migration20261123105644.js';
 import { Migration20261123122818 } from './Migration20261123122818.js';
 import { Migration20261123123435 } from './Migration20261123123435.js';
-import { Migration20261202212723 } from './Migration20261202212723.js';
+import { Migration20261202221359 } from './Migration20261202221359.js';
 
 export const migrationsList = [
   { name: 'Migration20261123105644', class: Migration20261123105644 },
@@ -14,6 +14,6 @@ export const migrationsList = [
   { name: 'Migration20261123122818', class: Migration20261123122818 },
   // Drops messages(user_id): nothing reads by it, and every index costs each group commit.
   { name: 'Migration20261123123435', class: Migration20261123123435 },
-  // Read positions; edits and deletes as events in a room's sequence; the full-text index.
-  { name: 'Migration20261202212723', class: Migration20261202212723 },
+  // Read positions; edits and deletes as events in a room's sequence; the search table.
+  { name: 'Migration20261202221359', class: Migration20261202221359 },
 ];

@@ -24,6 +24,7 @@ import { MessageStore } from './store/message-store.js';
 import { MessageEdits } from './store/message-edits.js';
 import { ReadPositions } from './store/read-positions.js';
 import { MessageSearch } from './store/message-search.js';
+import { SearchIndexer } from './store/search-index.js';
 import { GroupCommitWriter } from './store/group-commit.js';
 import { writerPool } from './store/writer-pool.js';
 import { LocalBroker } from './broker/local-broker.js';
@@ -113,12 +114,14 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
   const lists = new LiveLists({ presence, topics, broker });
   const users = new UserStore(orm);
   const activity = new RoomActivity({ lists, users, log });
+  const searchIndex = new SearchIndexer(orm, log);
   const writerDb = writerPool(databaseUrl);
   const writer = new GroupCommitWriter({
     run: writerDb.run,
     onCommitted: (committed) => {
       feed.publishMessages(committed);
       activity.committed(committed);
+      searchIndex.soon();
     },
     maxBatch: limits.commitBatchMax,
     lingerMs: limits.commitLingerMs,
@@ -147,6 +150,7 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
   // build). Presence publishes as soon as the other nodes answer its hello.
   await presence.start();
   await lists.start();
+  await searchIndex.start();
   if (cluster.redisUrl) await relayRevocations(sessions, broker, (ids) => gateway.closeSessions(ids));
 
   const app = createApp({
@@ -187,6 +191,7 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
   const listenSocket = await new Promise<unknown>((resolve) => listenOn(server, config.host, config.port, cluster.reusePort ? 0 : LIBUS_LISTEN_EXCLUSIVE_PORT, resolve));
   if (!listenSocket) {
     stopGuardSweep();
+    await searchIndex.stop();
     await presence.stop();
     feed.close();
     await broker.close();
@@ -214,6 +219,7 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
         await presence.stop();
         lists.stop();
         activity.stop();
+        await searchIndex.stop();
         feed.close();
         await broker.close();
         sessions.close();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, startTestServer, type TestServer } from './harness.js';
+import { Client, startTestServer, until, type TestServer } from './harness.js';
 import { findChromium } from './chromium.js';
 import { openRoomByAddress } from './browser-rooms.js';
 
@@ -58,6 +58,8 @@ beforeAll(async () => {
   const dm = await alice.post<{ room: { name: string } }>('/api/dms', { user: 'carol' });
   expect(dm.status).toBe(201);
   expect((await alice.post(`/api/rooms/${dm.body.room.name}/messages`, { body: 'carol, a flamingo secret' })).status).toBe(201);
+  // The search index follows the commits by a moment (server/store/search-index.ts).
+  await until(async () => (await carol.get('/api/search?q=flamingo')).body.results.length === 2, 5000, 'indexed');
 }, 120_000);
 
 afterAll(async () => {

@@ -196,6 +196,8 @@ describe('search', () => {
     await l.join(dm);
     await l.request({ t: 'send', room: dm, body: 'private zebrafish talk', cid: 'p1' });
 
+    // The index follows the commits by a moment (store/search-index.ts).
+    await until(async () => (await max.http.get('/api/search?q=zebrafish')).body.results.length === 2, 5000, 'indexed');
     const found = (await max.http.get('/api/search?q=ZEBRA%20deploy')).body;
     expect(found.results).toHaveLength(1);
     expect(found.results[0]).toMatchObject({
@@ -214,6 +216,21 @@ describe('search', () => {
     expect((await ned.http.get('/api/search?q=')).status).toBe(400);
     // Punctuation alone is no query, not an error from PostgreSQL.
     expect((await ned.http.get('/api/search?q=%26%7C!(')).body.results).toEqual([]);
+  });
+});
+
+describe('search index', () => {
+  it('finds an edited message by its new words only, and a message committed a moment ago', async () => {
+    const quin = await newUser(server, 'cv_quin');
+    const q = await quin.connect();
+    await q.join('cv-index');
+    const sent = await q.request({ t: 'send', room: 'cv-index', body: 'pelican sighting at noon', cid: 'i1' });
+    const find = async (word: string) => (await quin.http.get(`/api/search?q=${word}&room=cv-index`)).body.results as Frame[];
+    await until(async () => (await find('pelican')).length === 1, 5000, 'indexed after the commit');
+    await q.request({ t: 'edit', room: 'cv-index', seq: sent.seq, body: 'heron sighting at noon' });
+    expect(await find('pelican')).toEqual([]);
+    expect((await find('heron')).map((r) => r.message.seq)).toEqual([sent.seq]);
+    expect((await find('heron'))[0].message.edited).toEqual(expect.any(Number));
   });
 });
 

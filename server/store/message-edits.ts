@@ -7,7 +7,8 @@
  *
  * The room row is locked first, as the group commit does, so the event's seq is the room's
  * next one and two changes to one message are applied one after the other. Deleting also
- * empties the text of the message's earlier edit events: deleted words stay deleted.
+ * empties the text of the message's earlier edit events and drops it from the search index:
+ * deleted words stay deleted. An edit re-indexes the message.
  */
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -60,7 +61,10 @@ export class MessageEdits {
       await em.execute('UPDATE rooms SET last_seq = ?, last_at = ? WHERE id = ?', [seq, at, room.id]);
       if (kind === 'edit') {
         await em.execute('UPDATE messages SET body = ?, edited_at = ? WHERE id = ?', [body, at, row.id]);
+        // Not indexed yet: the indexer reads the new text when it comes to it.
+        await em.execute(`UPDATE message_search SET tsv = to_tsvector('simple', ?) WHERE message_id = ?`, [body, row.id]);
       } else {
+        await em.execute('DELETE FROM message_search WHERE message_id = ?', [row.id]);
         await em.execute(
           `UPDATE messages SET body = '', deleted_at = ? WHERE id = ?`,
           [at, row.id],

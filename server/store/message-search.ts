@@ -1,9 +1,10 @@
 /**
  * Full-text search over the messages a person may read: every public room and their own
  * direct rooms. PostgreSQL's text search with the 'simple' configuration (any language, no
- * stemming) over the GIN index messages_body_search; each word of the query matches as a
- * word prefix, so "deploy" finds "deployed". Deleted messages and edit events are never
- * found, and an edited message is found by its current text only.
+ * stemming) over message_search, kept by the search indexer (search-index.ts) a moment
+ * after each commit; each word of the query matches as a word prefix, so "deploy" finds
+ * "deployed". Deleted messages and edit events are never found, and an edited message is
+ * found by its current text only.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Member } from '../protocol/frames.js';
@@ -62,7 +63,7 @@ export class MessageSearch {
       params.push(opts.room);
     }
     if (opts.beforeId !== undefined) {
-      where += ' AND m.id < ?';
+      where += ' AND s.message_id < ?';
       params.push(opts.beforeId);
     }
     params.push(opts.limit);
@@ -71,7 +72,8 @@ export class MessageSearch {
               r.name AS room_name, r.kind AS room_kind, o.id AS with_id, o.name AS with_name,
               b.user_id AS before_user_id, b.user_name AS before_user_name, b.body AS before_body,
               a.user_id AS after_user_id, a.user_name AS after_user_name, a.body AS after_body
-         FROM messages m
+         FROM message_search s
+         JOIN messages m ON m.id = s.message_id
          JOIN rooms r ON r.id = m.room_id
          LEFT JOIN users u ON u.id = m.user_id
          LEFT JOIN room_members mine ON mine.room_id = r.id AND mine.user_id = ? AND r.kind = 'direct'
@@ -80,9 +82,9 @@ export class MessageSearch {
          ${NEIGHBOUR('<', 'DESC')}
          ${NEIGHBOUR('>', 'ASC')}
         WHERE m.kind = 'msg' AND m.deleted_at IS NULL
-          AND to_tsvector('simple'::regconfig, m.body) @@ to_tsquery('simple'::regconfig, ?)
+          AND s.tsv @@ to_tsquery('simple'::regconfig, ?)
           AND (r.kind = 'public' OR mine.user_id IS NOT NULL) ${where}
-        ORDER BY m.id DESC
+        ORDER BY s.message_id DESC
         LIMIT ?`,
       params,
     );
