@@ -9,10 +9,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness.js';
-import { findChromium } from './chromium.js';
+import { launchChromium } from './chromium.js';
 import { openRoomByAddress } from './browser-rooms.js';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts', import.meta.url));
@@ -27,10 +27,7 @@ let cleo: Page;
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await startTestServer();
-  browser = await chromium.launch({
-    executablePath: (await findChromium()).executablePath,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   ana = await newPage();
   ben = await newPage();
   cleo = await newPage();
@@ -44,8 +41,9 @@ afterAll(async () => {
   await server?.cleanup();
 });
 
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: server.url });
+async function newPage(opts: { width?: number; height?: number; hasTouch?: boolean } = {}): Promise<Page> {
+  const { width = 1280, height = 800, hasTouch = false } = opts;
+  const context = await browser.newContext({ viewport: { width, height }, hasTouch, baseURL: server.url });
   const page = await context.newPage();
   // Under the test's own timeout, so a step that fails says which one it was.
   page.setDefaultTimeout(8000);
@@ -97,8 +95,9 @@ describe('conversations in the browser', () => {
     await send(ana, 'third and last');
     const item = yourRooms(ben).getByRole('link', { name: new RegExp(ROOM) });
     await expect.poll(() => item.getAttribute('class'), { timeout: 10_000 }).toContain('unread');
-    // A red badge for the one mention; the three unread are bold and in the title.
-    await expect.poll(() => item.locator('.badge.mention').innerText(), { timeout: 10_000 }).toMatch(/^1/);
+    // Three unread, one of them a mention (a red badge apart), and the total in the title.
+    await expect.poll(() => item.locator('.badge.count').innerText(), { timeout: 10_000 }).toMatch(/^3/);
+    expect(await item.locator('.badge.mention').innerText()).toMatch(/^@1/);
     await expect.poll(() => ben.title(), { timeout: 10_000 }).toMatch(/^\(3\) /);
     await ben.locator('parley-sidebar').screenshot({ path: join(ARTIFACTS, 'sidebar-unread.png') });
 
@@ -196,8 +195,74 @@ describe('conversations in the browser', () => {
     const dm = dms.getByRole('link', { name: /cleo/ });
     await dm.waitFor({ timeout: 10_000 });
     await expect.poll(() => dm.getAttribute('class'), { timeout: 10_000 }).toContain('unread');
-    await expect.poll(() => dm.locator('.badge').innerText(), { timeout: 10_000 }).toMatch(/^1/);
+    await expect.poll(() => dm.locator('.badge.count').innerText(), { timeout: 10_000 }).toMatch(/^1/);
     await expect.poll(() => ben.title(), { timeout: 10_000 }).toMatch(/^\(1\) /);
     await ben.locator('parley-sidebar').screenshot({ path: join(ARTIFACTS, 'sidebar-dm-unread.png') });
+  });
+
+  it('raises a desktop notification for a mention and a direct message while the tab is hidden, once turned on', async () => {
+    const dora = await newPage();
+    // The page's Notification and visibility, replaced before its scripts run: what Parley
+    // asks of the browser is recorded, and the test decides when the tab is hidden.
+    await dora.context().addInitScript(() => {
+      const w = window as unknown as { __notes: Array<{ title: string; body?: string }>; __hidden: boolean };
+      w.__notes = [];
+      w.__hidden = false;
+      class FakeNotification {
+        static permission = 'default';
+        static async requestPermission() {
+          FakeNotification.permission = 'granted';
+          return 'granted';
+        }
+        onclick: (() => void) | null = null;
+        constructor(title: string, options?: { body?: string }) {
+          w.__notes.push({ title, body: options?.body });
+        }
+        close() {}
+      }
+      Object.defineProperty(window, 'Notification', { value: FakeNotification });
+      Object.defineProperty(document, 'visibilityState', { get: () => (w.__hidden ? 'hidden' : 'visible') });
+    });
+    await signUp(dora, 'dora');
+    const toggle = dora.getByRole('button', { name: 'Notifications off' });
+    await toggle.click();
+    await dora.getByRole('button', { name: 'Notifications on' }).waitFor();
+    await dora.evaluate(() => ((window as unknown as { __hidden: boolean }).__hidden = true));
+    const notes = () => dora.evaluate(() => (window as unknown as { __notes: Array<{ title: string; body?: string }> }).__notes);
+
+    await send(ana, 'hey @dora, welcome aboard');
+    await expect.poll(notes, { timeout: 10_000 }).toEqual([{ title: `ana in #${ROOM} mentioned you`, body: 'hey @dora, welcome aboard' }]);
+    await cleo.goto('/');
+    await cleo.locator('parley-contacts').getByRole('button', { name: /dora/ }).click();
+    await expect.poll(() => new URL(cleo.url()).pathname, { timeout: 10_000 }).toMatch(/^\/r\/dm-/);
+    await send(cleo, 'a word in private');
+    await expect.poll(async () => (await notes()).length, { timeout: 10_000 }).toBe(2);
+    expect((await notes())[1]).toEqual({ title: 'cleo', body: 'a word in private' });
+    // Visible again: nothing more pops up.
+    await dora.evaluate(() => ((window as unknown as { __hidden: boolean }).__hidden = false));
+    await send(cleo, 'are you there?');
+    await dora.waitForTimeout(1000);
+    expect(await notes()).toHaveLength(2);
+  });
+
+  it('shows a message\'s actions after a long press on a touch screen', async () => {
+    const phone = await newPage({ width: 390, height: 800, hasTouch: true });
+    await phone.goto('/');
+    await phone.getByLabel('Username').fill('ana');
+    await phone.getByLabel('Password').fill('correct horse battery');
+    await phone.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await phone.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
+    await openRoomByAddress(phone, ROOM);
+    await send(phone, 'written on a phone');
+    const own = message(phone, 'written on a phone');
+    await own.waitFor();
+    const edit = own.getByRole('button', { name: 'Edit' });
+    expect(await edit.isVisible()).toBe(false);
+    const box = (await own.boundingBox())!;
+    await own.dispatchEvent('pointerdown', { pointerType: 'touch', clientX: box.x + 20, clientY: box.y + 10 });
+    await phone.waitForTimeout(700);
+    await own.dispatchEvent('pointerup', { pointerType: 'touch' });
+    expect(await edit.isVisible()).toBe(true);
+    await phone.screenshot({ path: join(ARTIFACTS, 'message-actions-phone.png') });
   });
 });

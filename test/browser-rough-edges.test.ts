@@ -6,10 +6,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, startTestServer, type TestServer } from './harness.js';
-import { findChromium } from './chromium.js';
+import { launchChromium } from './chromium.js';
 import { openRoomByAddress } from './browser-rooms.js';
 
 const PASSWORD = 'correct horse battery';
@@ -21,10 +21,7 @@ let browser: Browser;
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await startTestServer();
-  browser = await chromium.launch({
-    executablePath: (await findChromium()).executablePath,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -10,10 +10,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, startTestServer, until, type TestServer } from './harness.js';
-import { findChromium } from './chromium.js';
+import { launchChromium } from './chromium.js';
 import { openRoomByAddress } from './browser-rooms.js';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts', import.meta.url));
@@ -33,10 +33,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   // alice posts 150 messages as fast as HTTP goes: lift the per-user send rate for this server.
   server = await startTestServer({ SEND_RATE: '100000', SEND_BURST: '1000000' });
-  browser = await chromium.launch({
-    executablePath: (await findChromium()).executablePath,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 
   const alice = new Client(server.url);
   const bob = new Client(server.url);

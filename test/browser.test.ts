@@ -9,11 +9,11 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, startTestServer, type TestServer } from './harness.js';
 import { newDataDir } from './db-template.js';
-import { findChromium } from './chromium.js';
+import { launchChromium } from './chromium.js';
 import { openRoomByAddress } from './browser-rooms.js';
 import { freePort } from '../server/store/embedded-db.js';
 
@@ -37,10 +37,7 @@ beforeAll(async () => {
   // A fixed port (not 0): the restart test listens again on it, and uSockets only sets
   // SO_REUSEADDR for a non-zero port.
   server = await startTestServer({ PORT: String(await freePort()) }, { dataDir });
-  browser = await chromium.launch({
-    executablePath: (await findChromium()).executablePath,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -6,6 +6,7 @@
  * browser tests fail saying why.
  */
 import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
 
 export interface ChromiumChoice {
   executablePath: string;
@@ -29,4 +30,12 @@ export async function findChromium(env: NodeJS.ProcessEnv = process.env): Promis
       `no Chromium for the browser tests: CHROMIUM_PATH is unset, ${DEBIAN_CHROMIUM} is missing, and @sparticuz/chromium could not be unpacked (${(err as Error).message})`,
     );
   }
+}
+
+/** Chromium for the browser tests: headless, without the background traffic a test never wants. */
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: (await findChromium()).executablePath,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
 }

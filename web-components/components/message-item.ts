@@ -240,8 +240,18 @@ export const messageStyles = [richTextStyles, css`
   .message {
     position: relative;
   }
+  /* "(edited)" right after the text's last line when it fits there. */
+  div.body {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: baseline;
+    column-gap: 0.35rem;
+  }
+  div.body > .rich-text {
+    min-width: 0;
+    max-width: 100%;
+  }
   .edited {
-    margin-left: 0.35rem;
     font-size: 0.75rem;
     color: var(--parley-muted);
   }

@@ -153,8 +153,15 @@ export const roomStyles = [
     }
     @media (max-width: 700px) {
       .bar {
+        flex-wrap: wrap;
         gap: 0.4rem;
         padding: 0.4rem 0.5rem;
+      }
+      /* A line of their own under the title: the room's name keeps the width. */
+      .room-actions {
+        order: 10;
+        flex-basis: 100%;
+        justify-content: flex-end;
       }
       .back,
       .members-toggle {

@@ -105,6 +105,7 @@ export class ParleyRooms extends LitElement {
         font-variant-numeric: tabular-nums;
       }
       .badge.mention {
+        margin-left: 0.25rem;
         background: var(--parley-danger);
         color: #fff;
       }
@@ -155,9 +156,9 @@ export class ParleyRooms extends LitElement {
   private unreadTemplate(name: string) {
     const c = this.unread.get(name);
     if (!c || c.unread === 0 || name === this.current) return nothing;
-    return c.mentions > 0
-      ? html`<span class="badge mention" title="${c.mentions} mentioning you">${countLabel(c.mentions)}<span class="sr-only"> mentions, ${c.unread} unread</span></span>`
-      : html`<span class="badge" title="${c.unread} unread">${countLabel(c.unread)}<span class="sr-only"> unread</span></span>`;
+    return html`<span class="badge count" title="${c.unread} unread">${countLabel(c.unread)}<span class="sr-only"> unread</span></span>${c.mentions > 0
+      ? html`<span class="badge mention" title="${c.mentions} mentioning you">@${countLabel(c.mentions)}<span class="sr-only"> mentioning you</span></span>`
+      : nothing}`;
   }
 
   private isUnread(name: string): boolean {

@@ -87,6 +87,18 @@ export class ParleySidebar extends LitElement {
         padding: 0.3rem 0.7rem;
         font-size: 0.875rem;
       }
+      /* Its own line under the name: a setting, not an action beside signing out. */
+      .button.notify {
+        order: 3;
+        flex-basis: 100%;
+        justify-content: flex-start;
+        min-height: 1.75rem;
+        font-size: 0.8125rem;
+        color: var(--parley-muted);
+      }
+      .button.notify[aria-pressed='true'] {
+        color: var(--parley-text);
+      }
     `,
   ];
 

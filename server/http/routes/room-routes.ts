@@ -103,25 +103,19 @@ export function roomRoutes(deps: RoomDeps) {
   });
 
   // Membership of public rooms: joining one over the WebSocket also makes you a member.
-  r.put('/rooms/:name/membership', signedIn, roomParam(deps.rooms), async (c) => {
-    const { me, room: ref } = c.var;
-    if (ref.kind !== 'public') throw new ApiError('invalid', 'direct rooms keep their two members');
-    if (await deps.rooms.addMember(ref, me.user.id)) {
-      const view = await deps.rooms.view(ref, me.user.id);
-      if (view) deps.directory.membership(me.user.id, view, true);
-    }
-    return c.body(null, 204);
-  });
-
-  r.delete('/rooms/:name/membership', signedIn, roomParam(deps.rooms), async (c) => {
-    const { me, room: ref } = c.var;
-    if (ref.kind !== 'public') throw new ApiError('invalid', 'a direct conversation cannot be left');
-    if (await deps.rooms.removeMember(ref, me.user.id)) {
-      const view = await deps.rooms.view(ref, me.user.id);
-      if (view) deps.directory.membership(me.user.id, view, false);
-    }
-    return c.body(null, 204);
-  });
+  const membership = (member: boolean) =>
+    r.on(member ? 'PUT' : 'DELETE', '/rooms/:name/membership', signedIn, roomParam(deps.rooms), async (c) => {
+      const { me, room: ref } = c.var;
+      if (ref.kind !== 'public') throw new ApiError('invalid', member ? 'direct rooms keep their two members' : 'a direct conversation cannot be left');
+      const changed = member ? await deps.rooms.addMember(ref, me.user.id) : await deps.rooms.removeMember(ref, me.user.id);
+      if (changed) {
+        const view = await deps.rooms.view(ref, me.user.id);
+        if (view) deps.directory.membership(me.user.id, view, member);
+      }
+      return c.body(null, 204);
+    });
+  membership(true);
+  membership(false);
 
   return r;
 }
