@@ -265,4 +265,18 @@ describe('conversations in the browser', () => {
     expect(await edit.isVisible()).toBe(true);
     await phone.screenshot({ path: join(ARTIFACTS, 'message-actions-phone.png') });
   });
+
+  it("clears a room's unread state in the reader's other tab when one tab reads it", async () => {
+    await ben.goto('/');
+    const other = await ben.context().newPage();
+    other.setDefaultTimeout(8000);
+    await other.goto('/');
+    await send(ana, 'news for both of your tabs');
+    const itemIn = (page: Page) => yourRooms(page).getByRole('link', { name: new RegExp(ROOM) });
+    for (const tab of [ben, other]) await expect.poll(() => itemIn(tab).getAttribute('class'), { timeout: 10_000 }).toContain('unread');
+    await itemIn(ben).click();
+    await message(ben, 'news for both of your tabs').waitFor();
+    await expect.poll(() => itemIn(other).getAttribute('class'), { timeout: 10_000 }).not.toContain('unread');
+    await other.close();
+  });
 });

@@ -9,6 +9,7 @@ import { currentUser, signOut, type User } from '../api/parley-api.js';
 import { Connection } from '../connection/connection.js';
 import { ConnectionController } from '../controllers/connection-controller.js';
 import type { ParleyEvent } from '../events.js';
+import { shownError } from '../format/retry.js';
 import { internalLinkTarget, navigate, parseRoute, type Route } from './router.js';
 import '../components/parley-auth.js';
 import '../components/parley-workspace.js';
@@ -108,7 +109,7 @@ export class ParleyApp extends LitElement {
       this.startSession(await currentUser());
     } catch (e) {
       if (e instanceof HttpError && e.status === 401) this.user = null;
-      else this.loadError = e instanceof HttpError ? e.message : 'Parley could not start.';
+      else this.loadError = shownError(e, 'Parley could not start.', Date.now()).message;
     }
   }
 

@@ -225,7 +225,7 @@ export class ParleyWorkspace extends LitElement {
         .contacts=${this.contacts}
         .current=${room}
         .roomsError=${this.rooms.loadError}
-        .contactsError=${this.directError ?? (this.people.error && !this.people.value ? { message: this.people.error.message } : undefined)}
+        .contactsError=${this.directError ?? (this.people.error && !this.people.value ? shownError(this.people.error, 'The people list could not be loaded.', Date.now()) : undefined)}
         .unread=${this.unread}
         .notifications=${this.notifications.setting}
       ></parley-sidebar>

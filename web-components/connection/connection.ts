@@ -23,6 +23,7 @@
 import { decodeFrame, encodeFrame } from '../../server/protocol/codec.js';
 import type { ChatMessage, ClientFrame, Member, ServerFrame } from '../../server/protocol/frames.js';
 import { reconnectDelay } from './backoff.js';
+import { errorSentence, type Sentences } from '../format/retry.js';
 import { applyDirectory, applyLists, applyMembership, noLiveLists, watchSent, type LiveLists } from './live-lists.js';
 import { noLiveUnread, readUpTo, reported, type LiveUnread } from './unread.js';
 import {
@@ -53,6 +54,15 @@ const CHANGE_TIMEOUT_MS = 10_000;
 
 /** A direct message or a mention for the reader, as the server reported it (for notifications). */
 export type ActivityFrame = Extract<ServerFrame, { t: 'activity' }>;
+
+/** Why a send waits or failed, as the message's own line says it. */
+const SEND_SENTENCES: Sentences = {
+  unavailable: 'The server could not store it yet; it goes again by itself.',
+  invalid: 'The server refused this message: it is empty or too long.',
+  not_found: 'This room no longer exists.',
+  forbidden: 'You cannot write in this room.',
+  not_joined: 'The room is not open yet; it goes once it is.',
+};
 
 /** Why an edit or delete did not happen, as a sentence for people. */
 export class ChangeRefused extends Error {
@@ -435,10 +445,10 @@ export class Connection extends EventTarget {
     if (pending) {
       if (f.code === 'unavailable' || f.code === 'rate_limited') {
         // Not stored: it waits and goes again with the same cid.
-        this.setPending(room, ref!, { state: 'queued', reason: f.message });
+        this.setPending(room, ref!, { state: 'queued', reason: errorSentence(f.code, f.message, '', SEND_SENTENCES) });
         setTimeout(() => this.flush(room), f.retry_after ?? SEND_RETRY_MS);
       } else {
-        this.setPending(room, ref!, { state: 'failed', reason: f.message });
+        this.setPending(room, ref!, { state: 'failed', reason: errorSentence(f.code, f.message, 'The server did not accept this message.', SEND_SENTENCES) });
       }
       return;
     }

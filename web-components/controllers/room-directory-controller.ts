@@ -18,6 +18,7 @@ import { listMyRooms, listRoomsPage, roomInfo, type RoomSummary } from '../api/p
 import { findRoom, loadRoomPages, type RoomPages } from '../api/room-pages.js';
 import { liveRooms, type LiveLists } from '../connection/live-lists.js';
 import { LoadController } from './load-controller.js';
+import { shownError } from '../format/retry.js';
 
 export interface RoomDirectoryOptions {
   /** The room on screen, if any. */
@@ -63,7 +64,7 @@ export class RoomDirectoryController implements ReactiveController {
 
   /** Why the list could not be loaded, shown only while there is none to show. */
   get loadError(): string | undefined {
-    return this.pages.error && !this.pages.value ? this.pages.error.message : undefined;
+    return this.pages.error && !this.pages.value ? shownError(this.pages.error, 'The room list could not be loaded.', Date.now()).message : undefined;
   }
 
   summary(name: string): RoomSummary | undefined {
@@ -92,7 +93,7 @@ export class RoomDirectoryController implements ReactiveController {
     this.host.requestUpdate();
     await this.pages.refresh();
     this.loadingMore = false;
-    if (this.pages.error) this.moreError = `More rooms could not be loaded: ${this.pages.error.message}`;
+    if (this.pages.error) this.moreError = `More rooms could not be loaded. ${shownError(this.pages.error, 'Try again in a moment.', Date.now()).message}`;
     this.host.requestUpdate();
   }
 
