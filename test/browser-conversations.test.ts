@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness.js';
 import { launchChromium } from './chromium.js';
-import { openRoomByAddress } from './browser-rooms.js';
+import { openRoomByAddress, pageOf, signUpThroughForm as signUp, TEST_PASSWORD, type PageShape } from './browser-steps.js';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts', import.meta.url));
 const ROOM = 'standup';
@@ -41,23 +41,13 @@ afterAll(async () => {
   await server?.cleanup();
 });
 
-async function newPage(opts: { width?: number; height?: number; hasTouch?: boolean } = {}): Promise<Page> {
-  const { width = 1280, height = 800, hasTouch = false } = opts;
-  const context = await browser.newContext({ viewport: { width, height }, hasTouch, baseURL: server.url });
-  const page = await context.newPage();
+async function newPage(shape: PageShape = {}): Promise<Page> {
+  const page = await pageOf(browser, server.url, shape);
   // Under the test's own timeout, so a step that fails says which one it was.
   page.setDefaultTimeout(8000);
   return page;
 }
 
-async function signUp(page: Page, name: string): Promise<void> {
-  await page.goto('/');
-  await page.getByRole('button', { name: 'Create an account' }).click();
-  await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Password').fill('correct horse battery');
-  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
-}
 
 const log = (page: Page) => page.getByRole('log', { name: 'Messages' });
 const composer = (page: Page) => page.getByLabel('Message', { exact: true });
@@ -249,7 +239,7 @@ describe('conversations in the browser', () => {
     const phone = await newPage({ width: 390, height: 800, hasTouch: true });
     await phone.goto('/');
     await phone.getByLabel('Username').fill('ana');
-    await phone.getByLabel('Password').fill('correct horse battery');
+    await phone.getByLabel('Password').fill(TEST_PASSWORD);
     await phone.getByRole('button', { name: 'Sign in', exact: true }).click();
     await phone.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
     await openRoomByAddress(phone, ROOM);

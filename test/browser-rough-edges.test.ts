@@ -10,9 +10,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, startTestServer, type TestServer } from './harness.js';
 import { launchChromium } from './chromium.js';
-import { openRoomByAddress } from './browser-rooms.js';
+import { openRoomByAddress, pageOf, signUpThroughForm as signUp, TEST_PASSWORD as PASSWORD, type PageShape } from './browser-steps.js';
 
-const PASSWORD = 'correct horse battery';
 const ARTIFACTS = fileURLToPath(new URL('./artifacts', import.meta.url));
 
 let server: TestServer;
@@ -29,21 +28,10 @@ afterAll(async () => {
   await server?.cleanup();
 });
 
-async function newPage(opts: { width?: number; height?: number; hasTouch?: boolean } = {}): Promise<Page> {
-  const { width = 1280, height = 800, hasTouch = false } = opts;
-  const context = await browser.newContext({ viewport: { width, height }, hasTouch, baseURL: server.url });
-  return context.newPage();
+function newPage(shape: PageShape = {}): Promise<Page> {
+  return pageOf(browser, server.url, shape);
 }
 
-async function signUp(page: Page, name: string): Promise<void> {
-  await page.goto('/');
-  await page.getByRole('button', { name: 'Create an account' }).click();
-  await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
-  // waitFor, not expect.poll: this also runs in a beforeAll.
-  await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 10_000 });
-}
 
 async function signIn(page: Page, name: string): Promise<void> {
   await page.goto('/');

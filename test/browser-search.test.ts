@@ -14,7 +14,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, startTestServer, until, type TestServer } from './harness.js';
 import { launchChromium } from './chromium.js';
-import { openRoomByAddress } from './browser-rooms.js';
+import { openRoomByAddress } from './browser-steps.js';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts', import.meta.url));
 const ROOM = 'birdwatch';

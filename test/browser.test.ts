@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, startTestServer, type TestServer } from './harness.js';
 import { newDataDir } from './db-template.js';
 import { launchChromium } from './chromium.js';
-import { openRoomByAddress } from './browser-rooms.js';
+import { openRoomByAddress } from './browser-steps.js';
 import { freePort } from '../server/store/embedded-db.js';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts', import.meta.url));
