@@ -114,7 +114,7 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
   const lists = new LiveLists({ presence, topics, broker });
   const users = new UserStore(orm);
   const activity = new RoomActivity({ lists, users, log });
-  const searchIndex = new SearchIndexer(orm, log);
+  const searchIndex = new SearchIndexer(orm, log, Boolean(cluster.redisUrl));
   const writerDb = writerPool(databaseUrl);
   const writer = new GroupCommitWriter({
     run: writerDb.run,

@@ -5,11 +5,13 @@
  * and starts INDEX_DELAY_MS later, so a burst of commits is indexed in one batch; a quiet
  * server runs nothing. Search therefore lags the newest messages by about that delay.
  *
- * Which messages lack a row is decided by the index itself (NOT EXISTS), over the ids after
- * the highest one indexed less LOOKBACK: message ids are taken when a batch is inserted, and
- * a batch of another node may commit after later ids were indexed. In a cluster, one node
- * indexes at a time (a transaction-scoped advisory lock); the others try again later.
- * Edits and deletes change their message's row themselves (store/message-edits.ts).
+ * A run indexes the messages after the highest id indexed. Message ids are taken when a
+ * batch is inserted, so in a cluster a batch of another node may commit after later ids were
+ * indexed; there, every SWEEP_MS a run also looks LOOKBACK ids back for messages without a
+ * row (one index probe each). A single process commits one batch at a time, in id order, and
+ * needs no sweep. In a cluster one node indexes at a time (a transaction-scoped advisory
+ * lock); the others try again later. Edits and deletes change their message's row themselves
+ * (store/message-edits.ts).
  */
 import type { Logger } from 'pino';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -18,6 +20,7 @@ const INDEX_DELAY_MS = 200;
 const RETRY_MS = 2000;
 const BATCH = 2000;
 const LOOKBACK = 2000;
+const SWEEP_MS = 5000;
 /** pg_try_advisory_xact_lock key: "parley search" in ASCII, folded to an int8. */
 const LOCK_KEY = 0x70726c7920737263n;
 
@@ -28,10 +31,13 @@ export class SearchIndexer {
   private stopped = false;
   /** The highest message id known to be indexed. */
   private horizon = 0;
+  private lastSweep = 0;
 
   constructor(
     private readonly orm: MikroORM,
     private readonly log: Logger,
+    /** Other processes commit messages too (a cluster): sweep for batches committed out of id order. */
+    private readonly sweep = false,
   ) {}
 
   /** Indexes what the last run of any node left (a restart, a crash between commit and index). */
@@ -72,12 +78,13 @@ export class SearchIndexer {
   private async run(): Promise<void> {
     try {
       for (;;) {
-        const { locked, indexed } = await this.batch();
+        const { locked, scanned } = await this.batch();
         if (!locked) {
           this.retryLater();
           return;
         }
-        if (indexed < BATCH || this.stopped) return;
+        // A full page of candidates may have more after it.
+        if (scanned < BATCH || this.stopped) return;
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'search index: indexing failed; retrying');
@@ -93,22 +100,34 @@ export class SearchIndexer {
     }, RETRY_MS);
   }
 
-  private async batch(): Promise<{ locked: boolean; indexed: number }> {
-    return this.orm.em.fork().transactional(async (em) => {
+  private async batch(): Promise<{ locked: boolean; scanned: number }> {
+    const sweeping = this.sweep && Date.now() - this.lastSweep >= SWEEP_MS;
+    if (sweeping) this.lastSweep = Date.now();
+    const from = sweeping ? Math.max(0, this.horizon - LOOKBACK) : this.horizon;
+    const done = await this.orm.em.fork().transactional(async (em) => {
       const lock = await em.execute<Array<{ ok: boolean }>>('SELECT pg_try_advisory_xact_lock(?) AS ok', [LOCK_KEY.toString()]);
-      if (!lock[0]?.ok) return { locked: false, indexed: 0 };
-      const rows = await em.execute<Array<{ message_id: string }>>(
-        `INSERT INTO message_search (message_id, room_id, tsv)
-         SELECT m.id, m.room_id, to_tsvector('simple', m.body) FROM messages m
-          WHERE m.id > ? AND m.kind = 'msg' AND m.deleted_at IS NULL
-            AND NOT EXISTS (SELECT 1 FROM message_search s WHERE s.message_id = m.id)
-          ORDER BY m.id LIMIT ?
-         ON CONFLICT (message_id) DO NOTHING
-         RETURNING message_id`,
-        [Math.max(0, this.horizon - LOOKBACK), BATCH],
+      if (!lock[0]?.ok) return { locked: false, scanned: 0, top: 0 };
+      // The probe is a LATERAL with LIMIT 1 so that it stays one index lookup per candidate:
+      // as a plain NOT EXISTS the planner may read the whole index table to hash it.
+      const rows = await em.execute<Array<{ scanned: string; top: string | null }>>(
+        `WITH c AS MATERIALIZED (
+           SELECT id, room_id, body FROM messages
+            WHERE id > ? AND kind = 'msg' AND deleted_at IS NULL ORDER BY id LIMIT ?
+         ), added AS (
+           INSERT INTO message_search (message_id, room_id, tsv)
+           SELECT c.id, c.room_id, to_tsvector('simple', c.body) FROM c
+             LEFT JOIN LATERAL (SELECT 1 AS found FROM message_search s WHERE s.message_id = c.id LIMIT 1) s ON true
+            WHERE s.found IS NULL
+           ON CONFLICT (message_id) DO NOTHING
+           RETURNING message_id
+         )
+         SELECT (SELECT count(*) FROM c) AS scanned, (SELECT max(id) FROM c) AS top`,
+        [from, BATCH],
       );
-      for (const r of rows) this.horizon = Math.max(this.horizon, Number(r.message_id));
-      return { locked: true, indexed: rows.length };
+      return { locked: true, scanned: Number(rows[0]?.scanned ?? 0), top: Number(rows[0]?.top ?? 0) };
     });
+    // Committed: every candidate up to the last one read has its row, added now or before.
+    this.horizon = Math.max(this.horizon, done.top);
+    return done;
   }
 }
