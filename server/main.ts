@@ -150,7 +150,7 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
   // build). Presence publishes as soon as the other nodes answer its hello.
   await presence.start();
   await lists.start();
-  await searchIndex.start();
+  searchIndex.start();
   if (cluster.redisUrl) await relayRevocations(sessions, broker, (ids) => gateway.closeSessions(ids));
 
   const app = createApp({

@@ -46,7 +46,7 @@ describe('search indexer', () => {
     await insert(11, 'an edit', 'edit');
     await insert(12, 'gone', 'msg', true);
     await insert(13, 'beta');
-    await single.start();
+    single.start();
     await until(async () => (await indexed()).includes(13), 5000, 'first run');
     expect(await indexed()).toEqual([10, 13]);
 
@@ -60,7 +60,7 @@ describe('search indexer', () => {
 
     // ...a cluster node sweeps behind its horizon and finds it.
     const node = new SearchIndexer(t.orm, quiet, true);
-    await node.start();
+    node.start();
     await until(async () => (await indexed()).includes(5), 5000, 'sweep');
     expect(await indexed()).toEqual([5, 10, 13, 20]);
     await node.stop();

@@ -2,8 +2,9 @@
  * Keeps the full-text index (message_search) up to date with the messages, after they are
  * committed rather than in the group commit's statement: a GIN index on messages itself made
  * every commit pay for it (see MessageSearchSchema). A run is asked for after each commit
- * and starts INDEX_DELAY_MS later, so a burst of commits is indexed in one batch; a quiet
- * server runs nothing. Search therefore lags the newest messages by about that delay.
+ * and starts INDEX_DELAY_MS later, so the commits of that second are indexed in one batch
+ * (one transaction); a quiet server runs nothing. Search therefore lags the newest messages
+ * by about a second.
  *
  * A run indexes the messages after the highest id indexed. Message ids are taken when a
  * batch is inserted, so in a cluster a batch of another node may commit after later ids were
@@ -16,7 +17,7 @@
 import type { Logger } from 'pino';
 import type { MikroORM } from '@mikro-orm/postgresql';
 
-const INDEX_DELAY_MS = 200;
+const INDEX_DELAY_MS = 1000;
 const RETRY_MS = 2000;
 const BATCH = 2000;
 const LOOKBACK = 2000;
@@ -29,8 +30,6 @@ export class SearchIndexer {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
-  /** The highest message id known to be indexed. */
-  private horizon = 0;
   private lastSweep = 0;
 
   constructor(
@@ -41,9 +40,7 @@ export class SearchIndexer {
   ) {}
 
   /** Indexes what the last run of any node left (a restart, a crash between commit and index). */
-  async start(): Promise<void> {
-    const rows = await this.orm.em.fork().execute<Array<{ max: string | null }>>('SELECT max(message_id) AS max FROM message_search');
-    this.horizon = Number(rows[0]?.max ?? 0);
+  start(): void {
     this.soon(0);
   }
 
@@ -78,13 +75,14 @@ export class SearchIndexer {
   private async run(): Promise<void> {
     try {
       for (;;) {
-        const { locked, scanned } = await this.batch();
+        const { locked, scanned, swept } = await this.batch();
         if (!locked) {
           this.retryLater();
           return;
         }
-        // A full page of candidates may have more after it.
-        if (scanned < BATCH || this.stopped) return;
+        // A full page of candidates may have more after it (after a sweep: always go on, for
+        // the newest ones past the sweep's page).
+        if ((scanned < BATCH && !swept) || this.stopped) return;
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'search index: indexing failed; retrying');
@@ -100,16 +98,23 @@ export class SearchIndexer {
     }, RETRY_MS);
   }
 
-  private async batch(): Promise<{ locked: boolean; scanned: number }> {
+  private async batch(): Promise<{ locked: boolean; scanned: number; swept?: boolean }> {
     const sweeping = this.sweep && Date.now() - this.lastSweep >= SWEEP_MS;
     if (sweeping) this.lastSweep = Date.now();
-    const from = sweeping ? Math.max(0, this.horizon - LOOKBACK) : this.horizon;
-    const done = await this.orm.em.fork().transactional(async (em) => {
+    return this.orm.em.fork().transactional(async (em) => {
       const lock = await em.execute<Array<{ ok: boolean }>>('SELECT pg_try_advisory_xact_lock(?) AS ok', [LOCK_KEY.toString()]);
-      if (!lock[0]?.ok) return { locked: false, scanned: 0, top: 0 };
+      if (!lock[0]?.ok) return { locked: false, scanned: 0 };
+      // Nothing here needs to survive a crash: a row lost with its commit is made again (its
+      // message is after the highest id indexed then). So no wait for the WAL flush.
+      await em.execute('SET LOCAL synchronous_commit TO off');
+      // Where the index stands, read from it rather than remembered: after a crash of
+      // PostgreSQL the rows it lost are simply after it again.
+      const head = await em.execute<Array<{ max: string | null }>>('SELECT max(message_id) AS max FROM message_search');
+      const horizon = Number(head[0]?.max ?? 0);
+      const from = sweeping ? Math.max(0, horizon - LOOKBACK) : horizon;
       // The probe is a LATERAL with LIMIT 1 so that it stays one index lookup per candidate:
       // as a plain NOT EXISTS the planner may read the whole index table to hash it.
-      const rows = await em.execute<Array<{ scanned: string; top: string | null }>>(
+      const rows = await em.execute<Array<{ scanned: string }>>(
         `WITH c AS MATERIALIZED (
            SELECT id, room_id, body FROM messages
             WHERE id > ? AND kind = 'msg' AND deleted_at IS NULL ORDER BY id LIMIT ?
@@ -121,13 +126,10 @@ export class SearchIndexer {
            ON CONFLICT (message_id) DO NOTHING
            RETURNING message_id
          )
-         SELECT (SELECT count(*) FROM c) AS scanned, (SELECT max(id) FROM c) AS top`,
+         SELECT (SELECT count(*) FROM c) AS scanned`,
         [from, BATCH],
       );
-      return { locked: true, scanned: Number(rows[0]?.scanned ?? 0), top: Number(rows[0]?.top ?? 0) };
+      return { locked: true, scanned: Number(rows[0]?.scanned ?? 0), swept: sweeping };
     });
-    // Committed: every candidate up to the last one read has its row, added now or before.
-    this.horizon = Math.max(this.horizon, done.top);
-    return done;
   }
 }
