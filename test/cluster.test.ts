@@ -178,6 +178,12 @@ describe('cluster: three nodes, one Redis, one PostgreSQL', () => {
     await t1.join('tabs');
     await t2.join('tabs');
     await until(async () => (await onNode(2, erin.http.cookie).get('/api/users')).body.users.some((u: Frame) => u.name === 't_dave' && u.online), 5000, 'dave online on node 2');
+    // Node 1 published t2's presence before this typing notice, on the same Redis link: once
+    // the watcher on node 2 has the notice, node 2 knows dave is on nodes 0 and 1. Without
+    // this, a loaded machine can deliver node 0's leave (t1 closing) first, and node 2 then
+    // rightly sees dave leave and come back.
+    t2.send({ t: 'typing', room: 'tabs' });
+    await watcher.next((f) => f.t === 'typing' && f.room === 'tabs' && f.user.name === 't_dave', 5000);
     t1.close();
     await until(async () => (await onNode(2, erin.http.cookie).get('/api/rooms/tabs')).body.members?.length === 2, 5000, 'still two members');
     t2.close();

@@ -26,6 +26,7 @@ import { reconnectDelay } from './backoff.js';
 import { errorSentence, type Sentences } from '../format/retry.js';
 import { applyDirectory, applyLists, applyMembership, noLiveLists, watchSent, type LiveLists } from './live-lists.js';
 import { noLiveUnread, readUpTo, reported, type LiveUnread } from './unread.js';
+import { ChangeRequests } from './change-requests.js';
 import {
   activeTypists,
   applyJoined,
@@ -49,8 +50,6 @@ export interface ConnectionOptions {
 
 /** Retry delay for a send the server could not store (`unavailable`) while still connected. */
 const SEND_RETRY_MS = 2000;
-/** How long an edit or delete waits for its answer. */
-const CHANGE_TIMEOUT_MS = 10_000;
 
 /** A direct message or a mention for the reader, as the server reported it (for notifications). */
 export type ActivityFrame = Extract<ServerFrame, { t: 'activity' }>;
@@ -62,25 +61,6 @@ const SEND_SENTENCES: Sentences = {
   not_found: 'This room no longer exists.',
   forbidden: 'You cannot write in this room.',
   not_joined: 'The room is not open yet; it goes once it is.',
-};
-
-/** Why an edit or delete did not happen, as a sentence for people. */
-export class ChangeRefused extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const CHANGE_ERRORS: Record<string, string> = {
-  forbidden: 'Only the author can change a message.',
-  not_found: 'That message no longer exists.',
-  not_joined: 'The room is not open yet; try again in a moment.',
-  rate_limited: 'Too many changes at once; wait a moment and try again.',
-  invalid: 'A message needs some text, at most 4,000 characters.',
-  unavailable: 'The server could not save the change; try again.',
 };
 
 export class Connection extends EventTarget {
@@ -98,9 +78,7 @@ export class Connection extends EventTarget {
   private liveUnread: LiveUnread = noLiveUnread;
   /** The read position last sent per room, so each seq goes out once. */
   private readSent = new Map<string, number>();
-  /** Edits and deletes waiting for their answer, by ref. */
-  private readonly changes = new Map<string, { resolve: () => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
-  private nextRef = 0;
+  private readonly changes = new ChangeRequests();
   private readonly url: string;
   private readonly typingShowMs: number;
 
@@ -188,12 +166,12 @@ export class Connection extends EventTarget {
     if (this.logs.get(room)?.joined) this.write({ t: 'typing', room });
   }
 
-  /** Changes the text of one's own message; resolves once stored, rejects with ChangeRefused. */
+  /** Changes the text of one's own message; resolves once stored, rejects with ChangeRefused (change-requests.ts). */
   edit(room: string, seq: number, body: string): Promise<void> {
     return this.change({ t: 'edit', room, seq, body });
   }
 
-  /** Deletes one's own message; resolves once stored, rejects with ChangeRefused. */
+  /** Deletes one's own message; resolves once stored, rejects with ChangeRefused (change-requests.ts). */
   remove(room: string, seq: number): Promise<void> {
     return this.change({ t: 'delete', room, seq });
   }
@@ -209,25 +187,7 @@ export class Connection extends EventTarget {
   }
 
   private change(frame: { t: 'edit'; room: string; seq: number; body: string } | { t: 'delete'; room: string; seq: number }): Promise<void> {
-    const ref = `change-${++this.nextRef}`;
-    return new Promise((resolve, reject) => {
-      if (!this.write({ ...frame, ref })) return reject(new ChangeRefused('offline', "You're offline; try again once connected."));
-      const timer = setTimeout(() => {
-        this.changes.delete(ref);
-        reject(new ChangeRefused('timeout', 'No answer from the server; try again.'));
-      }, CHANGE_TIMEOUT_MS);
-      this.changes.set(ref, { resolve, reject, timer });
-    });
-  }
-
-  private settleChange(ref: unknown, error?: { code: string }): boolean {
-    const waiting = typeof ref === 'string' ? this.changes.get(ref) : undefined;
-    if (!waiting) return false;
-    this.changes.delete(ref as string);
-    clearTimeout(waiting.timer);
-    if (error) waiting.reject(new ChangeRefused(error.code, CHANGE_ERRORS[error.code] ?? 'The change could not be made.'));
-    else waiting.resolve();
-    return true;
+    return this.changes.request((ref) => this.write({ ...frame, ref }));
   }
 
   /** Loads the page of history before the oldest message held. Returns false when there is none. */
@@ -275,11 +235,7 @@ export class Connection extends EventTarget {
       this.ws = undefined;
       // A read position not stored goes again on the next socket.
       this.readSent.clear();
-      for (const [ref, waiting] of this.changes) {
-        clearTimeout(waiting.timer);
-        waiting.reject(new ChangeRefused('offline', 'The connection dropped before the server answered; try again.'));
-        this.changes.delete(ref);
-      }
+      this.changes.dropAll();
       for (const [name, log] of this.logs) this.logs.set(name, { ...log, joined: false, typing: [] });
       // Sends in flight have no answer now; they go again, same cid, after the rejoin.
       for (const [name, log] of this.logs) {
@@ -390,7 +346,7 @@ export class Connection extends EventTarget {
         return;
       }
       case 'ack':
-        if (this.settleChange(f.ref)) return;
+        if (this.changes.settle(f.ref)) return;
         this.update(f.room, (log) => ({ ...log, pending: log.pending.filter((p) => p.cid !== f.cid) }));
         // Writing in a room reads it, as in most chat apps: one's own message is never unread.
         this.markRead(f.room, f.seq);
@@ -435,7 +391,7 @@ export class Connection extends EventTarget {
   }
 
   private receiveError(f: Extract<ServerFrame, { t: 'error' }>): void {
-    if (this.settleChange(f.ref, f)) return;
+    if (this.changes.settle(f.ref, f)) return;
     const ref = typeof f.ref === 'string' ? f.ref : undefined;
     // A send refused by frame validation (e.g. a body out of bounds) is answered with its ref
     // but without a room: find the send by its cid, or it would show "sending" for ever.
