@@ -79,7 +79,7 @@ export class WsGateway {
       upgrade: (res, req, context) => this.upgrade(res, req.getHeader('cookie'), req.getHeader('origin'), req.getHeader('host'), req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context),
       open: (ws) => this.open(ws),
       message: (ws, message, isBinary) => this.message(ws, message, isBinary),
-      close: (ws) => this.close(ws),
+      close: (ws, code, message) => this.close(ws, code, message),
     });
     this.sweepTimer = setInterval(() => this.sweepSlowReaders(), BACKPRESSURE_SWEEP_MS);
     this.sweepTimer.unref();
@@ -151,6 +151,7 @@ export class WsGateway {
     if (!set) this.bySession.set(st.sessionId, (set = new Set()));
     set.add(ws);
     this.d.presence.connect(st.id, st.user);
+    this.d.log.debug({ conn: st.id, user: st.user.id }, 'socket open');
   }
 
   private message(ws: Socket, message: ArrayBuffer, isBinary: boolean): void {
@@ -181,8 +182,13 @@ export class WsGateway {
     }
   }
 
-  private close(ws: Socket): void {
+  private close(ws: Socket, code: number, message: ArrayBuffer): void {
     const st = ws.getUserData();
+    // Copied now: uWS frees the reason's memory when this handler returns.
+    const reason = Buffer.from(message).toString('utf8');
+    // A normal close or a departure is routine (debug); anything else is worth a line.
+    const routine = code === CloseCode.normal || code === CloseCode.goingAway || code === NO_STATUS;
+    this.d.log[routine ? 'debug' : 'info']({ conn: st.id, user: st.user.id, code, reason, rooms: st.rooms.size }, 'socket closed');
     st.closed = true;
     st.joining.clear();
     this.sockets.delete(ws);
@@ -199,6 +205,9 @@ export class WsGateway {
     }
   }
 }
+
+/** What a close without a status code reports (RFC 6455, 1005). */
+const NO_STATUS = 1005;
 
 function refuse(res: HttpResponse, status: string, code: string, message: string): void {
   res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(errorBody(code, message)));

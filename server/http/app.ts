@@ -18,6 +18,7 @@ import { healthRoutes, type HealthDeps } from './routes/health-routes.js';
 import { messageRoutes, type MessageDeps } from './routes/message-routes.js';
 import { userRoutes, type UserDeps } from './routes/user-routes.js';
 import { searchRoutes, type SearchDeps } from './routes/search-routes.js';
+import { requestLog } from './middleware/request-log.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { isDatabaseUnavailable } from '../store/db-errors.js';
 
@@ -36,15 +37,16 @@ export interface AppDeps extends AuthDeps, RoomDeps, MessageDeps, UserDeps, Heal
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use(requestLog(deps.log));
   app.use(securityHeaders({ https: deps.https }));
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err);
     if (isDatabaseUnavailable(err)) {
-      deps.log.warn({ err: (err as Error).message, path: c.req.path }, 'database unavailable');
+      (c.var.log ?? deps.log).warn({ err: (err as Error).message, route: c.req.routePath }, 'database unavailable');
       return errorResponse(c, new ApiError('unavailable', 'the database is not answering right now; retry shortly', UNAVAILABLE_RETRY_MS));
     }
-    deps.log.error({ err, path: c.req.path }, 'unhandled error');
+    (c.var.log ?? deps.log).error({ err, route: c.req.routePath }, 'unhandled error');
     return errorResponse(c, new ApiError('internal', 'internal error'));
   });
 
