@@ -43,10 +43,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err);
     if (isDatabaseUnavailable(err)) {
-      (c.var.log ?? deps.log).warn({ err: (err as Error).message, route: c.req.routePath }, 'database unavailable');
+      deps.log.warn({ req: c.var.requestId, err: (err as Error).message, route: c.req.routePath }, 'database unavailable');
       return errorResponse(c, new ApiError('unavailable', 'the database is not answering right now; retry shortly', UNAVAILABLE_RETRY_MS));
     }
-    (c.var.log ?? deps.log).error({ err, route: c.req.routePath }, 'unhandled error');
+    deps.log.error({ req: c.var.requestId, err, route: c.req.routePath }, 'unhandled error');
     return errorResponse(c, new ApiError('internal', 'internal error'));
   });
 

@@ -4,7 +4,6 @@
  * routes stays above them.
  */
 import type { Context } from 'hono';
-import type { Logger } from 'pino';
 import type { SessionUser } from '../auth/session-store.js';
 import type { RoomRef } from '../store/room-store.js';
 
@@ -25,9 +24,8 @@ export interface AppVars {
    * that cannot be taken back (create an account) checks it first.
    */
   deadline: AbortSignal;
-  /** The request's id (X-Request-Id), and the logger that names it on every line. */
+  /** The request's id (X-Request-Id), for its log lines. */
   requestId: string;
-  log: Logger;
 }
 
 export type AppEnv = { Bindings: ClientInfo; Variables: AppVars };

@@ -1,7 +1,6 @@
 /**
  * One id per HTTP request: taken from a proxy's X-Request-Id when it looks like one, made
- * here otherwise, sent back in X-Request-Id, and on every log line of the request
- * (`c.var.log`). When the answer is sent, one line says what it was: method, route (the
+ * here otherwise, sent back in X-Request-Id, and on the request's log lines (`req`). When the answer is sent, one line says what it was: method, route (the
  * pattern, not the path with its names), status and milliseconds; at debug, since requests
  * are the hot path, and at warn for a 5xx. Nothing of the body, the query or the headers.
  */
@@ -18,7 +17,6 @@ export function requestLog(log: Logger): MiddlewareHandler<AppEnv> {
     const id = given && FROM_PROXY.test(given) ? given : randomBytes(8).toString('base64url');
     const started = performance.now();
     c.set('requestId', id);
-    c.set('log', log.child({ req: id }));
     c.header('X-Request-Id', id);
     await next();
     const status = c.res.status;
