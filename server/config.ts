@@ -26,6 +26,11 @@ export interface Config {
   limits: Limits;
   abuse: AbuseLimits;
   cluster: ClusterConfig;
+  /**
+   * SHUTDOWN_TIMEOUT_MS: how long a stop (SIGTERM, SIGINT) may take: sends in flight are
+   * committed and answered first, then sockets close with 1001; past it the process exits.
+   */
+  shutdownTimeoutMs: number;
 }
 
 /** Several Parley processes sharing rooms, presence and order (docs/cluster.md). */
@@ -223,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (m: strin
     limits: loadLimits(env),
     abuse: loadAbuseLimits(env),
     cluster: loadCluster(env),
+    shutdownTimeoutMs: parseIntSetting(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 600_000),
   };
 }
 

@@ -211,8 +211,16 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
     embeddedDb,
     stop: () =>
       (stopping ??= (async () => {
+        // No new connections or upgrades; what is in flight is committed and answered on the
+        // sockets still open, within half the time allowed; then they close with 1001.
         uws.us_listen_socket_close(listenSocket as never);
         stopGuardSweep();
+        gateway.drain();
+        const drained = await Promise.race([
+          writer.whenIdle().then(() => true),
+          new Promise<false>((resolve) => setTimeout(() => resolve(false), config.shutdownTimeoutMs / 2).unref()),
+        ]);
+        if (!drained) log.warn('stopping: sends still committing after half of SHUTDOWN_TIMEOUT_MS; closing sockets anyway');
         gateway.shutdown();
         await writer.whenIdle();
         // Says bye, so the other nodes drop this one's members at once instead of after the timeout.
@@ -263,6 +271,11 @@ async function main(): Promise<void> {
   }
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
+    // Whatever still hangs then (a database that stopped answering), the process ends.
+    setTimeout(() => {
+      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'stop took longer than SHUTDOWN_TIMEOUT_MS; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     parley.stop().then(
       () => process.exit(0),
       (err) => {

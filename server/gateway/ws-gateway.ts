@@ -85,8 +85,19 @@ export class WsGateway {
     this.sweepTimer.unref();
   }
 
+  private draining = false;
+
   get connections(): number {
     return this.sockets.size;
+  }
+
+  /**
+   * The server is stopping: sends, edits and deletes from now on are answered `unavailable`
+   * (retry with the same cid elsewhere or later), so what is in flight can finish and be
+   * answered before the sockets close.
+   */
+  drain(): void {
+    this.draining = true;
   }
 
   /** Closes every socket with 1001 so clients reconnect elsewhere (or later) with backoff. */
@@ -170,6 +181,9 @@ export class WsGateway {
     const parsed = this.parse(value);
     if (!parsed.ok) return sendFrame(ws, errorFrame(parsed.code, parsed.message, { ref: parsed.ref }), max);
     const frame = parsed.frame;
+    if (this.draining && (frame.t === 'send' || frame.t === 'edit' || frame.t === 'delete')) {
+      return sendFrame(ws, errorFrame('unavailable', 'the server is shutting down; retry with the same cid once reconnected', { room: frame.room, ref: frame.ref }), max);
+    }
     const fail = (err: unknown) => {
       this.d.log.error({ err, frame: frame.t }, 'frame handler failed');
       sendFrame(ws, errorFrame('internal', 'internal error', { room: 'room' in frame ? frame.room : undefined, ref: frame.ref }), max);
