@@ -1,5 +1,6 @@
 /**
- * SIGTERM in the middle of a send storm, on the real process: the port closes, what was in
+ * SIGTERM in the middle of a send storm, on the real process: the port closes at once
+ * while the sockets are still open, what was in
  * flight is committed and answered (ack, or `unavailable` for sends that came too late),
  * sockets close with 1001, and the process exits within SHUTDOWN_TIMEOUT_MS. Then a second
  * process on the same data starts, every client reconnects and catches up with `since`,
@@ -8,7 +9,8 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client } from './harness.js';
+import { connect } from 'node:net';
+import { Client, until } from './harness.js';
 import { newDataDir } from './db-template.js';
 import { spawnServer, stopIfRunning, waitListening, type Proc } from './spawn-server.js';
 import { WsClient, type Frame } from './ws-client.js';
@@ -38,6 +40,18 @@ afterAll(async () => {
   for (const p of procs) await stopIfRunning(p);
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** True when a new TCP connection to the port is refused. */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
 
 /** One person sending one message after another, each waiting for its answer. */
 class Sender {
@@ -117,6 +131,9 @@ describe('graceful drain', () => {
     const first = procs[0]!;
     const t0 = Date.now();
     first.child.kill('SIGTERM');
+    // The port closes at once: a new connection (a balancer's health check, an upgrade) is refused.
+    await until(() => refused(port), 2000, 'port closed after SIGTERM');
+    expect(senders.every((s) => s.ws.closed === undefined)).toBe(true);
     const closes = await Promise.all(senders.map((s) => s.ws.whenClosed(SHUTDOWN_TIMEOUT_MS)));
     await Promise.all(storms);
     const exit = await first.waitExit(SHUTDOWN_TIMEOUT_MS + 2000);
