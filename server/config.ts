@@ -31,6 +31,8 @@ export interface Config {
    * committed and answered first, then sockets close with 1001; past it the process exits.
    */
   shutdownTimeoutMs: number;
+  /** METRICS_TOKEN: GET /metrics answers whoever sends it as a bearer token; unset, there is no /metrics. */
+  metricsToken: string | undefined;
 }
 
 /** Several Parley processes sharing rooms, presence and order (docs/cluster.md). */
@@ -229,7 +231,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (m: strin
     abuse: loadAbuseLimits(env),
     cluster: loadCluster(env),
     shutdownTimeoutMs: parseIntSetting(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 600_000),
+    metricsToken: metricsToken(env.METRICS_TOKEN),
   };
+}
+
+function metricsToken(token: string | undefined): string | undefined {
+  if (!token) return undefined;
+  if (token.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
+  return token;
 }
 
 const NODE_ID = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -47,6 +47,8 @@ import { ensureClientBuilt } from './web-build.js';
 import { errorBody } from './protocol/error-body.js';
 import { systemClock, type Clock } from './clock.js';
 import { allocatorInUse } from './allocator.js';
+import { Metrics } from './metrics.js';
+import type { SocketObserver } from './gateway/connection.js';
 
 export const WEB_DIST = fileURLToPath(new URL('../dist/web', import.meta.url));
 
@@ -106,7 +108,28 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
     broker = new LocalBroker(cluster.nodeId);
   }
   log.info({ node: cluster.nodeId, cluster: !!cluster.redisUrl }, cluster.redisUrl ? 'cluster node (REDIS_URL set)' : 'single process (REDIS_URL unset)');
-  const topics = new RoomTopics(server);
+  // Only with METRICS_TOKEN: without it nothing is counted, and the hot paths stay as they were.
+  const metrics: Metrics | undefined = config.metricsToken
+    ? new Metrics({
+        connections: (): number => gateway.connections,
+        joinedRooms: (): number => gateway.joinedRooms,
+        onlineUsers: (): number => presence.onlineUsers().length,
+        databaseUp: async (): Promise<boolean> => {
+          await orm.em.getConnection().execute('select 1');
+          return true;
+        },
+        redisUp: cluster.redisUrl ? (): boolean => broker.connected : undefined,
+      })
+    : undefined;
+  const observer: SocketObserver | undefined = metrics && {
+    errorSent: (code) => {
+      metrics.errors.inc({ code });
+      if (code === 'rate_limited') metrics.rateLimited.inc({ via: 'ws' });
+    },
+    slowReaderClosed: () => metrics.slowReadersClosed.inc(),
+    acked: (seconds) => metrics.ackSeconds.observe(seconds),
+  };
+  const topics = new RoomTopics(server, metrics && ((sockets) => metrics.deliveries.inc(sockets)));
   const feed = new RoomFeed({ topics, broker, source: messages, log, clock, reconcileEveryMs: cluster.redisUrl ? RECONCILE_MS : undefined });
   const publishDiff = (d: PresenceDiff) => feed.publishLocal(d.room, encodeFrame({ t: 'presence', room: d.room, joins: d.joins, leaves: d.leaves }));
   const presence: Presence = cluster.redisUrl ? new RedisPresence({ broker, clock, log, publish: publishDiff }) : new LocalPresence(cluster.nodeId, publishDiff);
@@ -122,7 +145,14 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
       feed.publishMessages(committed);
       activity.committed(committed);
       searchIndex.soon();
+      metrics?.messagesCommitted.inc(committed.length);
     },
+    onBatch: metrics
+      ? (size, seconds) => {
+          metrics.commitBatchSize.observe(size);
+          metrics.commitSeconds.observe(seconds);
+        }
+      : undefined,
     maxBatch: limits.commitBatchMax,
     lingerMs: limits.commitLingerMs,
     onError: (err, size) => log.warn({ err: (err as Error).message, size }, 'group commit failed; senders told unavailable'),
@@ -142,8 +172,9 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
     guards,
     typing: new TypingThrottle(limits.typingIntervalMs),
     now,
+    observer,
   });
-  const gateway = new WsGateway({ uws, log, limits, cookie, sessions, origins, presence, membership, handlers, now });
+  const gateway = new WsGateway({ uws, log, limits, cookie, sessions, origins, presence, membership, handlers, now, observer });
   gateway.attach(server);
   // Only now may anything publish to a topic: uWS makes its topic tree with the first
   // WebSocket route, and a publish before it crashes the process (SIGSEGV on the 20.30
@@ -176,6 +207,13 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
       return true;
     },
     clusterLinkUp: cluster.redisUrl ? () => broker.connected : undefined,
+    metrics: metrics && { registry: metrics.registry, token: config.metricsToken! },
+    answered: metrics
+      ? (method, route, status) => {
+          metrics.httpRequests.inc({ method, route, status: String(status) });
+          if (status === 429) metrics.rateLimited.inc({ via: 'http' });
+        }
+      : undefined,
     staticFiles: staticHandler(loadStaticFiles(WEB_DIST)),
   });
 

@@ -17,9 +17,14 @@ export function userTopic(userId: number): string {
 }
 
 export class RoomTopics {
-  constructor(private readonly app: Pick<TemplatedApp, 'publish'>) {}
+  constructor(
+    private readonly app: Pick<TemplatedApp, 'publish' | 'numSubscribers'>,
+    /** Told how many sockets each publish reached (the deliveries metric). */
+    private readonly delivered?: (sockets: number) => void,
+  ) {}
 
   publish(topic: string, frame: Uint8Array): void {
     this.app.publish(topic, frame, true);
+    if (this.delivered) this.delivered(this.app.numSubscribers(topic));
   }
 }

@@ -25,20 +25,41 @@ export interface ConnState {
 
 export type Socket = WebSocket<ConnState>;
 
-/** Sends one frame, if the socket is still open; a reader too far behind is closed with 1013. */
-export function sendFrame(ws: Socket, frame: ServerFrame, maxBuffered: number): void {
+/**
+ * Sends one frame, if the socket is still open; a reader too far behind is closed with 1013.
+ * True when this write closed it so.
+ */
+export function sendFrame(ws: Socket, frame: ServerFrame, maxBuffered: number): boolean {
   const state = ws.getUserData();
-  if (state.closed) return;
+  if (state.closed) return false;
   const bytes = encodeFrame(frame);
+  let closed = false;
   ws.cork(() => {
     ws.send(bytes, true);
-    closeIfTooFarBehind(ws, maxBuffered);
+    closed = closeIfTooFarBehind(ws, maxBuffered);
   });
+  return closed;
 }
 
-/** Ends a socket with more output queued than the limit: 1013, and the client catches up with `since`. */
-export function closeIfTooFarBehind(ws: Socket, maxBuffered: number): void {
-  if (ws.getBufferedAmount() > maxBuffered) closeSocket(ws, CloseCode.overloaded, 'too slow a reader; reconnect and rejoin with since');
+/** Ends a socket with more output queued than the limit: 1013, and the client catches up with `since`. True when it did. */
+export function closeIfTooFarBehind(ws: Socket, maxBuffered: number): boolean {
+  if (ws.getBufferedAmount() <= maxBuffered || ws.getUserData().closed) return false;
+  closeSocket(ws, CloseCode.overloaded, 'too slow a reader; reconnect and rejoin with since');
+  return true;
+}
+
+/** What the gateway and the frame handlers tell the metrics (server/metrics.ts). */
+export interface SocketObserver {
+  errorSent(code: string): void;
+  slowReaderClosed(): void;
+  /** A send frame was read `seconds` before its ack was written. */
+  acked(seconds: number): void;
+}
+
+/** Sends a frame and tells the observer of an error frame, and of a slow reader it closed. */
+export function sendObserved(ws: Socket, frame: ServerFrame, maxBuffered: number, observer: SocketObserver | undefined): void {
+  if (frame.t === 'error') observer?.errorSent(frame.code);
+  if (sendFrame(ws, frame, maxBuffered)) observer?.slowReaderClosed();
 }
 
 export function errorFrame(code: ErrorCode, message: string, extra: { room?: string; retry_after?: number; ref?: Ref } = {}): ServerFrame {

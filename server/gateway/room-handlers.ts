@@ -13,7 +13,7 @@ import { storeErrorCode, type GroupCommitWriter } from '../store/group-commit.js
 import { encodeFrame } from '../protocol/codec.js';
 import type { TypingThrottle } from '../limits/typing-throttle.js';
 import type { AbuseGuards } from '../limits/abuse-guards.js';
-import { errorFrame, sendFrame, withRef, type Socket } from './connection.js';
+import { errorFrame, sendObserved, withRef, type Socket, type SocketObserver } from './connection.js';
 import type { RoomMembership } from './room-membership.js';
 import { MessageChangeRefused, type MessageEdits } from '../store/message-edits.js';
 import type { ReadPositions } from '../store/read-positions.js';
@@ -33,6 +33,7 @@ export interface HandlerDeps {
   guards: AbuseGuards;
   /** The clock of the send and typing limits and the join guards (server/clock.ts). */
   now: () => number;
+  observer?: SocketObserver;
 }
 
 export class RoomHandlers {
@@ -65,8 +66,8 @@ export class RoomHandlers {
     }
   }
 
-  private reply(ws: Socket, frame: Parameters<typeof sendFrame>[1]): void {
-    sendFrame(ws, frame, this.d.limits.maxBufferedBytes);
+  private reply(ws: Socket, frame: Parameters<typeof sendObserved>[1]): void {
+    sendObserved(ws, frame, this.d.limits.maxBufferedBytes, this.d.observer);
   }
 
   private async join(ws: Socket, room: string, since: number | undefined, ref: string | number | undefined): Promise<void> {
@@ -146,9 +147,11 @@ export class RoomHandlers {
     if (wait > 0) {
       return this.reply(ws, errorFrame('rate_limited', `at most ${this.d.limits.sendRate} messages a second; retry later with the same cid`, { room, ref, retry_after: wait }));
     }
+    const read = performance.now();
     try {
       const { message } = await this.d.writer.submit({ roomId: roomRef.id, room, user: st.user, body, cid });
       this.reply(ws, withRef({ t: 'ack', cid, room, id: message.id, seq: message.seq, at: message.at }, ref));
+      this.d.observer?.acked((performance.now() - read) / 1000);
     } catch (err) {
       const code = storeErrorCode(err);
       this.reply(ws, errorFrame(code, (err as Error).message, { room, ref }));

@@ -19,7 +19,7 @@ import { decodeFrame } from '../protocol/codec.js';
 import { frameParser } from '../protocol/client-frames.js';
 import { CloseCode } from '../protocol/frames.js';
 import { errorBody } from '../protocol/error-body.js';
-import { closeIfTooFarBehind, closeSocket, errorFrame, sendFrame, type ConnState, type Socket } from './connection.js';
+import { closeIfTooFarBehind, closeSocket, errorFrame, sendObserved, type ConnState, type Socket, type SocketObserver } from './connection.js';
 import type { RoomHandlers } from './room-handlers.js';
 import type { RoomMembership } from './room-membership.js';
 
@@ -35,6 +35,7 @@ export interface GatewayDeps {
   handlers: RoomHandlers;
   /** The clock of the per-connection send limit. */
   now: () => number;
+  observer?: SocketObserver;
 }
 
 /**
@@ -89,6 +90,13 @@ export class WsGateway {
 
   get connections(): number {
     return this.sockets.size;
+  }
+
+  /** Room memberships of the open sockets (a socket in 3 rooms counts 3). */
+  get joinedRooms(): number {
+    let n = 0;
+    for (const ws of this.sockets) n += ws.getUserData().rooms.size;
+    return n;
   }
 
   /**
@@ -170,23 +178,23 @@ export class WsGateway {
     if (message.byteLength > this.d.limits.maxFrameBytes) {
       return closeSocket(ws, CloseCode.tooLarge, `frames are limited to ${this.d.limits.maxFrameBytes} bytes`);
     }
-    if (!isBinary) return sendFrame(ws, errorFrame('bad_frame', 'frames must be binary MessagePack, not text'), max);
+    if (!isBinary) return sendObserved(ws, errorFrame('bad_frame', 'frames must be binary MessagePack, not text'), max, this.d.observer);
     let value: unknown;
     try {
       // Decoding copies everything it keeps out of uWS's buffer, which is reused after we return.
       value = decodeFrame(new Uint8Array(message));
     } catch {
-      return sendFrame(ws, errorFrame('bad_frame', 'the frame is not one MessagePack value'), max);
+      return sendObserved(ws, errorFrame('bad_frame', 'the frame is not one MessagePack value'), max, this.d.observer);
     }
     const parsed = this.parse(value);
-    if (!parsed.ok) return sendFrame(ws, errorFrame(parsed.code, parsed.message, { ref: parsed.ref }), max);
+    if (!parsed.ok) return sendObserved(ws, errorFrame(parsed.code, parsed.message, { ref: parsed.ref }), max, this.d.observer);
     const frame = parsed.frame;
     if (this.draining && (frame.t === 'send' || frame.t === 'edit' || frame.t === 'delete')) {
-      return sendFrame(ws, errorFrame('unavailable', 'the server is shutting down; retry with the same cid once reconnected', { room: frame.room, ref: frame.ref }), max);
+      return sendObserved(ws, errorFrame('unavailable', 'the server is shutting down; retry with the same cid once reconnected', { room: frame.room, ref: frame.ref }), max, this.d.observer);
     }
     const fail = (err: unknown) => {
       this.d.log.error({ err, frame: frame.t }, 'frame handler failed');
-      sendFrame(ws, errorFrame('internal', 'internal error', { room: 'room' in frame ? frame.room : undefined, ref: frame.ref }), max);
+      sendObserved(ws, errorFrame('internal', 'internal error', { room: 'room' in frame ? frame.room : undefined, ref: frame.ref }), max, this.d.observer);
     };
     try {
       const pending = this.d.handlers.handle(ws, frame);
@@ -215,7 +223,7 @@ export class WsGateway {
   private sweepSlowReaders(): void {
     const max = this.d.limits.maxBufferedBytes;
     for (const ws of this.sockets) {
-      closeIfTooFarBehind(ws, max);
+      if (closeIfTooFarBehind(ws, max)) this.d.observer?.slowReaderClosed();
     }
   }
 }

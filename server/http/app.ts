@@ -19,10 +19,13 @@ import { messageRoutes, type MessageDeps } from './routes/message-routes.js';
 import { userRoutes, type UserDeps } from './routes/user-routes.js';
 import { searchRoutes, type SearchDeps } from './routes/search-routes.js';
 import { requestLog } from './middleware/request-log.js';
+import { metricsRoutes, type MetricsDeps } from './routes/metrics-routes.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { isDatabaseUnavailable } from '../store/db-errors.js';
 
-export interface AppDeps extends AuthDeps, RoomDeps, MessageDeps, UserDeps, HealthDeps, SearchDeps {
+export interface AppDeps extends AuthDeps, RoomDeps, MessageDeps, UserDeps, HealthDeps, SearchDeps, MetricsDeps {
+  /** Told of every HTTP answer (the requests metric). */
+  answered?: (method: string, route: string, status: number) => void;
   log: Logger;
   origins: OriginPolicy;
   /** Serves the web client for GET and HEAD requests outside /api. */
@@ -37,7 +40,7 @@ export interface AppDeps extends AuthDeps, RoomDeps, MessageDeps, UserDeps, Heal
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.use(requestLog(deps.log));
+  app.use(requestLog(deps.log, deps.answered));
   app.use(securityHeaders({ https: deps.https }));
 
   app.onError((err, c) => {
@@ -59,6 +62,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('/api/*', deadline(deps.requestDeadlineMs), sameOriginWrites(deps.origins), loadSession(deps.cookie, deps.sessions));
 
   app.route('/', healthRoutes(deps));
+  app.route('/', metricsRoutes(deps));
   app.route('/api', authRoutes(deps));
   app.route('/api', roomRoutes(deps));
   app.route('/api', messageRoutes(deps));

@@ -73,6 +73,8 @@ export interface GroupCommitOptions {
   /** Sends waiting beyond this many are refused with StoreUnavailable at once. */
   maxQueue?: number;
   onError?: (err: unknown, batchSize: number) => void;
+  /** After each batch statement that succeeded: how many sends it wrote, and how long it took. */
+  onBatch?: (size: number, seconds: number) => void;
 }
 
 interface Pending extends Send {
@@ -235,6 +237,7 @@ export class GroupCommitWriter {
     }
 
     const at = Date.now();
+    const started = performance.now();
     const rows = await this.opts.run((db) =>
       db.query<{
         kind: 'new' | 'old' | 'gone';
@@ -254,6 +257,7 @@ export class GroupCommitWriter {
         },
       ),
     ).then((r) => r.rows);
+    this.opts.onBatch?.(firsts.length, (performance.now() - started) / 1000);
 
     // Committed. Publish first, in seq order per room, then answer the senders.
     const fresh: Array<{ p: Pending; message: ChatMessage }> = [];

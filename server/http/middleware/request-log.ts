@@ -11,7 +11,7 @@ import type { AppEnv } from '../context.js';
 
 const FROM_PROXY = /^[A-Za-z0-9._-]{1,64}$/;
 
-export function requestLog(log: Logger): MiddlewareHandler<AppEnv> {
+export function requestLog(log: Logger, answered?: (method: string, route: string, status: number) => void): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const given = c.req.header('x-request-id');
     const id = given && FROM_PROXY.test(given) ? given : randomBytes(8).toString('base64url');
@@ -20,6 +20,7 @@ export function requestLog(log: Logger): MiddlewareHandler<AppEnv> {
     c.header('X-Request-Id', id);
     await next();
     const status = c.res.status;
+    answered?.(c.req.method, c.req.routePath, status);
     const line = { req: id, method: c.req.method, route: c.req.routePath, status, ms: Math.round((performance.now() - started) * 10) / 10 };
     if (status >= 500) log.warn(line, 'request');
     else log.debug(line, 'request');
