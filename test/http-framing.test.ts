@@ -7,11 +7,23 @@
  * rejects never reaches JavaScript; what does reach it, the bridge checks (server/uws-fetch/request-head.ts). Where
  * uWS closes the connection right after our handler runs (a Content-Length it cannot parse),
  * the bridge's answer may be lost with it, so those tests accept the status or the close.
+ *
+ * The two uWS builds differ here (test/platform/run.sh runs this file on the current one):
+ * the current build (20.57) refuses in its own parser much that the older one passed on to
+ * the bridge (a Content-Length that is not one decimal number, Transfer-Encoding with
+ * Content-Length, a repeated Host, any version but HTTP/1.1, a target over its limit),
+ * answering with its own HTML page (400, 431 or 505) and closing; and its HTTP idle timeout
+ * is about 30 s where the older build's is 10 s. Either refusal passes: what must hold is a
+ * refusal and a close, never the request reaching a route.
  */
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness.js';
 import { parseResponse, type RawResponse } from './raw-http.js';
+import { loadUws } from '../server/uws/load-uws.js';
+
+/** How long a test waits for uWS's HTTP idle timeout to close a connection (its timer adds up to 4 s). */
+const IDLE_CLOSE_WAIT_MS = loadUws().build.startsWith('uws-current') ? 36_000 : 16_000;
 
 let server: TestServer;
 /** Anything thrown out of the server's callbacks: in production each of these ends the process. */
@@ -100,8 +112,18 @@ function send(
 
 const errorCode = (r: RawResponse) => (JSON.parse(r.body.toString()) as { error: { code: string } }).error.code;
 
-/** Answered with `status` and a JSON error, then closed. */
+/** uWS's own refusal from its parser: its HTML page, no length (it runs to the close), Connection: close. */
+const UWS_PARSER_STATUSES = [400, 431, 505];
+function refusedByUwsParser(r: RawResponse): boolean {
+  return UWS_PARSER_STATUSES.includes(r.status) && !r.headers.has('content-type') && r.headers.get('connection')?.[0] === 'close';
+}
+
+/** Answered with `status` and a JSON error, or refused by uWS's parser, then closed. */
 function expectRefused(o: Outcome, status: number, what: string): void {
+  if (o.responses.length === 1 && refusedByUwsParser(o.responses[0]!)) {
+    expect(o.closed, `${what}: connection closed after uWS's refusal`).toBe(true);
+    return;
+  }
   expect(o.responses.map((r) => r.status), what).toEqual([status]);
   expect(o.responses[0]!.headers.get('content-type')?.[0], what).toMatch(/^application\/json/);
   expect(typeof errorCode(o.responses[0]!), what).toBe('string');
@@ -213,10 +235,10 @@ describe('request framing', () => {
     }
     // uWS drops an HTTP/1.1 request without Host before the bridge sees it and says nothing;
     // its HTTP idle timeout (10 s, checked every 4 s) ends the connection.
-    const o = await send('GET /healthz HTTP/1.1\r\n\r\n', { timeoutMs: 16_000 });
+    const o = await send('GET /healthz HTTP/1.1\r\n\r\n', { timeoutMs: IDLE_CLOSE_WAIT_MS });
     expect(o.responses.every((r) => r.status === 400)).toBe(true);
     expect(o.closed).toBe(true);
-  }, 20_000);
+  }, IDLE_CLOSE_WAIT_MS + 4_000);
 
   it('answers 417 to an Expect other than 100-continue; 100-continue gets uWS\'s interim 100 and then the answer', async () => {
     for (const value of ['foo', '100-continue, foo', '200-ok']) {
@@ -281,13 +303,14 @@ describe('request framing', () => {
       `GET /a b HTTP/1.1\r\n${HOST}\r\n`,
       `GET http://127.0.0.1/healthz HTTP/1.1\r\n${HOST}\r\n`,
       `get /healthz HTTP/1.1\r\n${HOST}\r\n`,
-      `GET /healthz HTTP/1.1\r\n${HOST}${Array.from({ length: 60 }, (_, i) => `X-${i}: v\r\n`).join('')}\r\n`,
+      // uWS caps the count of header fields: 50 in the older build, 100 in the current one.
+      `GET /healthz HTTP/1.1\r\n${HOST}${Array.from({ length: 120 }, (_, i) => `X-${i}: v\r\n`).join('')}\r\n`,
       `GET /healthz HTTP/1.1\r\n${HOST}X-Folded: a\r\n b\r\n\r\n`,
     ];
-    const outcomes = await Promise.all(heads.map((h) => send(h, { timeoutMs: 16_000 })));
+    const outcomes = await Promise.all(heads.map((h) => send(h, { timeoutMs: IDLE_CLOSE_WAIT_MS })));
     outcomes.forEach((o, i) => {
       expect(o.closed, JSON.stringify(heads[i]!.slice(0, 40))).toBe(true);
       for (const r of o.responses) expect(r.status, JSON.stringify(heads[i]!.slice(0, 40))).toBeGreaterThanOrEqual(400);
     });
-  }, 20_000);
+  }, IDLE_CLOSE_WAIT_MS + 4_000);
 });

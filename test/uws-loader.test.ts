@@ -24,6 +24,11 @@ describe('loadUws', () => {
     expect(messages[0]).toContain(loaded.file);
   });
 
+  // The platform script (test/platform/run.sh) names the build its platform must load.
+  it.runIf(process.env.PARLEY_EXPECT_UWS)(`loads ${process.env.PARLEY_EXPECT_UWS} where the platform script expects it`, () => {
+    expect(loadUws().build.split(' ')[0]).toBe(process.env.PARLEY_EXPECT_UWS);
+  });
+
   it('returns the same module object on a second load', () => {
     expect(loadUws().uws).toBe(loadUws().uws);
   });

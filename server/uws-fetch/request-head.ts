@@ -84,6 +84,12 @@ const NOT_FINAL_CHUNKED = refusal(400, 'bad_request', 'Transfer-Encoding must en
 const CHUNKED_TWICE = refusal(400, 'bad_request', 'Transfer-Encoding must name chunked once');
 const UNKNOWN_CODING = refusal(501, 'not_implemented', 'the only transfer coding accepted is chunked');
 
+/**
+ * Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET but a method nobody here
+ * implements. The older uWS build closed such a request; the current one passes it on, and a
+ * fetch Request would turn it into GET.
+ */
+export const UNKNOWN_METHOD = refusal(501, 'not_implemented', 'the request method is not implemented (methods are case-sensitive)');
 const BAD_HOST = refusal(400, 'bad_request', 'Host must be sent once, as a host name or address and an optional port');
 const EXPECTATION = refusal(417, 'expectation_failed', 'the only expectation met is 100-continue');
 const TARGET_TOO_LONG = refusal(414, 'uri_too_long', 'the request target is too long');

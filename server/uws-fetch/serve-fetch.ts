@@ -15,7 +15,7 @@ import { BufferedRequest } from './buffered-request.js';
 import { fail, guarded, plainErrorBody, refuse, type ErrorBody, type Exchange } from './exchange.js';
 import { installLightResponse } from './light-response.js';
 import { bodyStream, collectBody } from './request-body.js';
-import { checkRequestHead, HeaderList, UNREPRESENTABLE } from './request-head.js';
+import { checkRequestHead, HeaderList, UNKNOWN_METHOD, UNREPRESENTABLE } from './request-head.js';
 import { writeResponse } from './response-writer.js';
 
 /** What the handler gets beside the Request (Hono's `c.env`). */
@@ -55,13 +55,14 @@ export function serveFetch(app: TemplatedApp, pattern: string, handler: FetchHan
 function serve(x: Exchange, req: HttpRequest, handler: FetchHandler, maxBodyBytes: number): void {
   const { res } = x;
   // Copy everything out of `req` now: it is invalid once this function returns.
-  const method = req.getCaseSensitiveMethod().toUpperCase();
+  const method = req.getCaseSensitiveMethod();
   const path = req.getUrl();
   const query = req.getQuery();
   const headers = new HeaderList();
   req.forEach((key, value) => headers.append(key, value));
   const remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
 
+  if (method !== method.toUpperCase()) return refuse(x, UNKNOWN_METHOD);
   // Size, Host, Expect and the body's framing, before anything is built from the head.
   const framing = checkRequestHead(headers, path.length + (query ? query.length : 0), maxBodyBytes);
   if (typeof framing === 'object') return refuse(x, framing, method === 'HEAD');

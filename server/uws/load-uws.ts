@@ -63,7 +63,17 @@ export function uwsAddonFiles(): { alias: string; file?: string; pkgJson?: strin
   });
 }
 
+/**
+ * The current build reads UWS_HTTP_MAX_HEADERS_SIZE once, when it loads: the most bytes of a
+ * request head it buffers, 4 KiB unless set. A browser's head with a few cookies comes near
+ * that, and the bridge has limits of its own (8 KiB of target, 16 KiB of headers: 414 and
+ * 431 with a JSON error, server/uws-fetch/request-head.ts) that uWS should not undercut with
+ * its bare page. So it is raised above both, unless the operator set it.
+ */
+const HEAD_BUFFER_BYTES = String(32 * 1024);
+
 export function loadUws(log: (msg: string) => void = () => {}): LoadedUws {
+  process.env.UWS_HTTP_MAX_HEADERS_SIZE ??= HEAD_BUFFER_BYTES;
   const failures: string[] = [];
   for (const { alias, file, pkgJson, missing } of uwsAddonFiles()) {
     if (!file || !pkgJson) {
