@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDb, type TestDb } from './harness.js';
 import { ManualClock } from './manual-clock.js';
 import { SessionStore } from '../server/auth/session-store.js';
+import { COOKIE_NAME, SessionCookie } from '../server/auth/session-cookie.js';
 import { Session, User } from '../server/store/entities.js';
 
 let testDb: TestDb;
@@ -94,5 +95,48 @@ describe('SessionStore cache', () => {
     await clock.advance(1200); // at least one more renewal
     for (const s of sessions) expect(await store.lookup(s.sessionId)).toBeNull();
     store.close();
+  });
+});
+
+// The WebSocket upgrade admits a session known without waiting inside uWS's handler, and only
+// waits (then upgrades in res.cork) for one it must read (server/gateway/ws-gateway.ts).
+describe('answers without waiting', () => {
+  it('lookupNow: a fresh entry, null for a revoked session, undefined once it must be read', async () => {
+    const clock = new ManualClock();
+    const store = new SessionStore(orm, { clock, warmMs: 0 });
+    const s = await newSession(store, 'now_user');
+    expect(store.lookupNow(s.sessionId)?.user.name).toBe('now_user');
+    expect(store.lookupNow('no-such-session')).toBeUndefined();
+    await clock.advance(2100);
+    expect(store.lookupNow(s.sessionId)).toBeUndefined();
+    expect((await store.lookup(s.sessionId))?.user.name).toBe('now_user');
+    expect(store.lookupNow(s.sessionId)?.user.name).toBe('now_user');
+    await store.revoke(s.sessionId);
+    expect(store.lookupNow(s.sessionId)).toBeUndefined();
+    expect(await store.lookup(s.sessionId)).toBeNull();
+    expect(store.lookupNow(s.sessionId)).toBeNull();
+    store.close();
+  });
+
+  it('readNow: the id of a seal it issued or verified, null without the cookie, undefined for one never verified', async () => {
+    const secret = 'a session secret of at least thirty-two characters';
+    const issuer = new SessionCookie(secret, false);
+    const header = (setCookie: string) => `theme=dark; ${setCookie.split(';')[0]}`;
+    const cookie = header(await issuer.issue('sid-1'));
+    expect(issuer.readNow(cookie)).toBe('sid-1');
+    expect(issuer.readNow('theme=dark')).toBeNull();
+    expect(issuer.readNow(undefined)).toBeNull();
+
+    // Another process with the same secret has verified nothing yet.
+    const other = new SessionCookie(secret, false);
+    expect(other.readNow(cookie)).toBeUndefined();
+    expect(await other.read(cookie)).toBe('sid-1');
+    expect(other.readNow(cookie)).toBe('sid-1');
+
+    const tampered = cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    expect(tampered).toContain(`${COOKIE_NAME}=`);
+    expect(other.readNow(tampered)).toBeUndefined();
+    expect(await other.read(tampered)).toBeUndefined();
+    expect(other.readNow(tampered)).toBeUndefined();
   });
 });

@@ -25,6 +25,7 @@ export class SessionCookie {
 
   async issue(sessionId: string): Promise<string> {
     const sealed = await sealData({ sid: sessionId }, { password: this.secret, ttl: MAX_AGE_S });
+    this.remember(sealed, sessionId);
     return this.serialize(sealed, MAX_AGE_S);
   }
 
@@ -34,25 +35,38 @@ export class SessionCookie {
 
   /** Returns the session id from a Cookie header, or undefined when absent or tampered. */
   async read(cookieHeader: string | null | undefined): Promise<string | undefined> {
-    if (!cookieHeader) return undefined;
-    const raw = cookieHeader
-      .split(';')
-      .map((p) => p.trim())
-      .find((p) => p.startsWith(`${COOKIE_NAME}=`))
-      ?.slice(COOKIE_NAME.length + 1);
+    const raw = sealIn(cookieHeader);
     if (!raw) return undefined;
-    const now = Date.now();
-    const hit = this.unsealed.get(raw);
-    if (hit && hit.until > now) return hit.sid;
+    const known = this.known(raw);
+    if (known) return known;
     try {
       const data = await unsealData<{ sid?: unknown }>(decodeURIComponent(raw), { password: this.secret, ttl: MAX_AGE_S });
       if (typeof data.sid !== 'string' || data.sid.length === 0) return undefined;
-      if (this.unsealed.size >= UNSEALED_MAX) this.unsealed.clear();
-      this.unsealed.set(raw, { sid: data.sid, until: now + UNSEALED_TTL_MS });
+      this.remember(raw, data.sid);
       return data.sid;
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * What read() would answer, without waiting: null when the header holds no session cookie,
+   * the id when the seal was verified in the last few minutes, undefined when it must be
+   * unsealed (read()).
+   */
+  readNow(cookieHeader: string | null | undefined): string | null | undefined {
+    const raw = sealIn(cookieHeader);
+    return raw ? this.known(raw) : null;
+  }
+
+  private remember(raw: string, sid: string): void {
+    if (this.unsealed.size >= UNSEALED_MAX) this.unsealed.clear();
+    this.unsealed.set(raw, { sid, until: Date.now() + UNSEALED_TTL_MS });
+  }
+
+  private known(raw: string): string | undefined {
+    const hit = this.unsealed.get(raw);
+    return hit && hit.until > Date.now() ? hit.sid : undefined;
   }
 
   private serialize(value: string, maxAge: number): string {
@@ -60,4 +74,16 @@ export class SessionCookie {
     if (this.secure) parts.push('Secure');
     return parts.join('; ');
   }
+}
+
+/** The sealed value of our cookie in a Cookie header, if there is one. */
+function sealIn(cookieHeader: string | null | undefined): string | undefined {
+  if (!cookieHeader) return undefined;
+  return (
+    cookieHeader
+      .split(';')
+      .map((p) => p.trim())
+      .find((p) => p.startsWith(`${COOKIE_NAME}=`))
+      ?.slice(COOKIE_NAME.length + 1) || undefined
+  );
 }

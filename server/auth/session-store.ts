@@ -80,13 +80,17 @@ export class SessionStore {
 
   /** The session behind an id: from the cache while its read is fresh, else from the database. */
   async lookup(sessionId: string): Promise<SessionUser | null> {
+    const cached = this.lookupNow(sessionId);
+    return cached !== undefined ? cached : this.load(sessionId);
+  }
+
+  /** What lookup() would answer from a fresh cache entry, without waiting; undefined when it must read. */
+  lookupNow(sessionId: string): SessionUser | null | undefined {
     const now = this.clock.now();
     const hit = this.cache.get(sessionId);
-    if (hit && hit.until > now) {
-      hit.usedAt = now;
-      return hit.value;
-    }
-    return this.load(sessionId);
+    if (!hit || hit.until <= now) return undefined;
+    hit.usedAt = now;
+    return hit.value;
   }
 
   /** Stops the background renewal (the server's shutdown). */

@@ -120,35 +120,29 @@ export class WsGateway {
     }
   }
 
+  /**
+   * A session known without waiting (a seal verified and a session read in the last few
+   * minutes: a browser's page load or the client's last connection) is upgraded right here,
+   * inside uWS's handler. Only a cold one waits for the unseal and the database, then
+   * upgrades inside res.cork(). That order is also a workaround: the current uWS build
+   * (20.57) can close a socket upgraded inside res.cork() right after its open handler
+   * (uNetworking/uWebSockets#1928, fixed upstream after that release): about one in a few
+   * hundred such upgrades ended in 1006 on Node 24 / Debian 13. A synchronous upgrade never
+   * goes through that path, so a cold session is now the only exposure.
+   */
   private upgrade(res: HttpResponse, cookie: string, origin: string, host: string, key: string, protocol: string, extensions: string, context: us_socket_context_t): void {
+    if (origin && !this.d.origins.allows(origin, host)) {
+      return refuse(res, '403 Forbidden', 'forbidden', `origin ${origin} is not allowed`);
+    }
+    const now = this.knownSession(cookie);
+    if (now !== undefined) return this.admit(res, now, key, protocol, extensions, context);
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
     });
-    if (origin && !this.d.origins.allows(origin, host)) {
-      return refuse(res, '403 Forbidden', 'forbidden', `origin ${origin} is not allowed`);
-    }
     this.authenticate(cookie).then(
       (session) => {
-        if (aborted) return;
-        res.cork(() => {
-          if (!session) return refuse(res, '401 Unauthorized', 'unauthorized', 'sign in first: the upgrade needs a valid session cookie');
-          // Counted over every node of a cluster, as each node last heard.
-          if (this.d.presence.connectionsOf(session.user.id) >= this.d.limits.connectionsPerUser) {
-            return refuse(res, '429 Too Many Requests', 'too_many_connections', `at most ${this.d.limits.connectionsPerUser} open connections per user; close another tab first`);
-          }
-          const state: ConnState = {
-            id: this.nextId++,
-            user: session.user,
-            sessionId: session.sessionId,
-            rooms: new Map(),
-            joining: new Map(),
-            sendBucket: new TokenBucket(this.d.limits.sendRate, this.d.limits.sendBurst, this.d.now()),
-            readUpTo: new Map(),
-            closed: false,
-          };
-          res.upgrade(state, key, protocol, extensions, context);
-        });
+        if (!aborted) res.cork(() => this.admit(res, session, key, protocol, extensions, context));
       },
       (err) => {
         // The message only: a whole driver error is about 3 KB, and during an outage every upgrade logs one.
@@ -156,6 +150,33 @@ export class WsGateway {
         if (!aborted) res.cork(() => refuse(res, '503 Service Unavailable', 'unavailable', 'sessions cannot be checked right now; retry'));
       },
     );
+  }
+
+  /** Upgrades for a valid session, or answers why not. */
+  private admit(res: HttpResponse, session: SessionUser | null, key: string, protocol: string, extensions: string, context: us_socket_context_t): void {
+    if (!session) return refuse(res, '401 Unauthorized', 'unauthorized', 'sign in first: the upgrade needs a valid session cookie');
+    // Counted over every node of a cluster, as each node last heard.
+    if (this.d.presence.connectionsOf(session.user.id) >= this.d.limits.connectionsPerUser) {
+      return refuse(res, '429 Too Many Requests', 'too_many_connections', `at most ${this.d.limits.connectionsPerUser} open connections per user; close another tab first`);
+    }
+    const state: ConnState = {
+      id: this.nextId++,
+      user: session.user,
+      sessionId: session.sessionId,
+      rooms: new Map(),
+      joining: new Map(),
+      sendBucket: new TokenBucket(this.d.limits.sendRate, this.d.limits.sendBurst, this.d.now()),
+      readUpTo: new Map(),
+      closed: false,
+    };
+    res.upgrade(state, key, protocol, extensions, context);
+  }
+
+  /** The session behind a Cookie header if it is known now (null: none), undefined if it must be read. */
+  private knownSession(cookieHeader: string): SessionUser | null | undefined {
+    const sid = this.d.cookie.readNow(cookieHeader || undefined);
+    if (sid === null) return null;
+    return sid === undefined ? undefined : this.d.sessions.lookupNow(sid);
   }
 
   private async authenticate(cookieHeader: string): Promise<SessionUser | null> {
