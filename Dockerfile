@@ -1,10 +1,14 @@
 # Parley: build on Node 24 / Debian 13, run on the slim variant (the current uWS build
 # needs glibc >= 2.38, which Debian 13 has).
+# The install runs as the image's unprivileged `node` user, not root: no package's install
+# script runs with root's rights (test/platform/run.sh installs the same way).
 FROM node:24-trixie AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+RUN chown node:node /app
+USER node
+COPY --chown=node:node package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY . .
+COPY --chown=node:node . .
 RUN npx vite build && npm prune --omit=dev
 
 FROM node:24-trixie-slim
