@@ -23,6 +23,7 @@ import type {
   ToSubscribers,
 } from './load-messages.js';
 import { LOAD_CORE, SERVER_CORE } from './cpu-pinning.js';
+import { compareScrapes, scrapeMetrics } from './server-metrics.js';
 import { coreTimes, cpuDelta, cpuSample, descendantsPssBytes, serverRssBytes as serverRss, type CoreTimes } from './proc-stats.js';
 import { passSummaryLine, retriedOpenings } from './report.js';
 import type { CoreUse, FanOutSettings, PassKind, PassResult, Progress, ScenarioOpening } from './results-model.js';
@@ -128,6 +129,7 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
 
   subscribers.send({ type: 'reset' });
   await subscribers.request({ type: 'peek' }, 'peek', PEEK_TIMEOUT_MS); // the reset has been applied
+  const metrics0 = server.metricsToken ? await scrapeMetrics(server.url, server.metricsToken) : undefined;
   const cpu0 = cpuSample(server.pid);
   const cores0 = coreTimes();
   const t0 = performance.now();
@@ -159,6 +161,7 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
   const drained = await drain(ctx, expected);
   const cpu1 = cpuSample(server.pid);
   const cores1 = coreTimes();
+  const metrics1 = metrics0 && (await scrapeMetrics(server.url, server.metricsToken!));
   const spanUs = (performance.now() - t0) * 1000;
   const serverRssBytes = serverRss(server.pid);
   const databasePssBytes = parley ? descendantsPssBytes(server.pid) : undefined;
@@ -232,6 +235,7 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
       return serverCore && loadCore ? { server: serverCore, load: loadCore } : undefined;
     })(),
     committed,
+    serverMetrics: metrics0 && metrics1 ? compareScrapes(metrics0, metrics1) : undefined,
   };
 }
 

@@ -126,6 +126,32 @@ export function markdownReport(run: BenchRun): string {
   for (const f of run.failures) lines.push(`- Failed: ${f}`);
   if (notes.length || committedOff.length || retried.length || run.failures.length) lines.push('');
 
+  const scraped = run.passes.filter((r) => r.serverMetrics);
+  if (scraped.length) {
+    lines.push(
+      "## Parley's /metrics beside the bench's figures",
+      '',
+      'Scraped before each window and after its drain. Deliveries: msg frames counted at the subscribers, against ' +
+        '`parley_deliveries_total` (every frame published, times its subscribers: the sidebar lists and activity ' +
+        'frames too). Committed: acknowledged posts, against `parley_messages_committed_total`. CPU: the server ' +
+        "process from /proc (PostgreSQL apart), against its own `process_cpu_seconds_total`.",
+      '',
+      '| server | scenario | pass | deliveries bench / Parley | acked / committed | commit statements | mean batch | commit p99 ≤ | CPU s /proc / Parley | event loop p99 | HTTP 2xx / other | limited, errors, slow closed |',
+      '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    );
+    for (const r of scraped) {
+      const m = r.serverMetrics!;
+      const pass = r.pass === 'closed' ? 'closed loop' : `${num(r.targetPublishesPerSecond ?? 0)} posts/s`;
+      lines.push(
+        `| ${labelOf(r.server)} | ${r.scenario} | ${pass} | ${num(r.deliveries)} / ${num(m.deliveries)} | ${num(r.publishes.acked)} / ${num(m.committed)} | ` +
+          `${num(m.commitStatements)} | ${m.meanBatch === undefined ? '–' : m.meanBatch.toFixed(1)} | ${ms(m.commitP99Ms)} | ` +
+          `${r.serverCpu ? (r.serverCpu.processUs / 1e6).toFixed(2) : '–'} / ${(m.processCpuUs / 1e6).toFixed(2)} | ${ms(m.eventLoopP99Ms)} | ` +
+          `${num(m.http2xx)} / ${num(m.httpOther)} | ${num(m.rateLimited)}, ${num(m.errorFrames)}, ${num(m.slowReadersClosed)} |`,
+      );
+    }
+    lines.push('');
+  }
+
   const c = run.connectionScale;
   if (c) {
     lines.push('## Connection scale (Parley)', '');

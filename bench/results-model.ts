@@ -4,6 +4,7 @@
  * these in, report.ts writes them out; neither imports the other's code for them.
  */
 import type { LatencySummary, OpeningRetries, ServerKind } from './load-messages.js';
+import type { ServerMetricsView } from './server-metrics.js';
 
 export type PassKind = 'closed' | 'rate';
 
@@ -67,6 +68,8 @@ export interface PassResult {
   cores: { server: CoreUse; load: CoreUse } | undefined;
   /** Parley: messages committed during the pass, from GET /api/rooms lastSeq deltas. */
   committed: number | undefined;
+  /** Parley: its own GET /metrics over the same span (scraped before the window and after the drain). */
+  serverMetrics: ServerMetricsView | undefined;
 }
 
 /** How a scenario's subscribers opened. */

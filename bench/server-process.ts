@@ -65,6 +65,8 @@ export interface ServerUnderTest {
   runtime: ServerRuntime;
   /** Stops the server (SIGTERM, then SIGKILL) and anything it left running; removes its data. */
   stop(): Promise<void>;
+  /** The bearer token of GET /metrics (one Parley process; an older commit may not have it). */
+  metricsToken?: string;
 }
 
 export interface StartOptions {
@@ -102,6 +104,10 @@ export async function startServer(kind: ServerKind, pinning: Pinning, options: S
     // LOG_LEVEL=info (the default) for the "Parley is listening" line the URL is read from.
     Object.assign(env, { DATA_DIR: dataDir, SESSION_SECRET: randomBytes(32).toString('base64url'), LOG_LEVEL: 'info', ...parleyEnv });
   }
+  // One process answers /metrics for itself; a cluster's nodes share the port, so a scrape
+  // would reach one of them at random: only a single Parley is scraped.
+  const metricsToken = kind === 'parley' || kind === 'parley-before' ? randomBytes(24).toString('base64url') : undefined;
+  if (metricsToken) env.METRICS_TOKEN = metricsToken;
   // Every server starts through Parley's launcher, on this node (or the one BENCH_NODE names:
   // not NODE, which npm sets for its scripts) and on the allocator it picks (jemalloc where
   // the machine has it): the comparison is of servers, not mallocs.
@@ -119,7 +125,7 @@ export async function startServer(kind: ServerKind, pinning: Pinning, options: S
   const stop = () => (stopping ??= stopProcess(child, dataDir));
   try {
     const { url, recentProblems, runtime } = await listeningUrl(child, cluster ? CLUSTER_NODES : 1);
-    return { kind, url, pid: child.pid!, recentProblems, runtime, stop };
+    return { kind, url, pid: child.pid!, recentProblems, runtime, stop, metricsToken };
   } catch (err) {
     await stop();
     throw err;

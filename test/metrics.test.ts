@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, newUser, startTestServer, type TestServer } from './harness.js';
+import { compareScrapes, histogramQuantile, scrapeMetrics } from '../bench/server-metrics.js';
 
 const TOKEN = 'metrics-token-for-the-test-0001';
 
@@ -85,5 +86,39 @@ describe('GET /metrics', () => {
     b.close();
     await b.whenClosed();
     expect(sample(await scrape(), 'parley_connections_open')).toBe(1);
+  });
+});
+
+describe("the bench's reading of /metrics (bench/server-metrics.ts)", () => {
+  it('counts a pass as Parley did: posts committed, statements, deliveries, answers and CPU', async () => {
+    const poster = await newUser(server, 'bench_poster');
+    const watcher = await newUser(server, 'bench_watcher');
+    expect((await poster.http.post('/api/rooms', { name: 'bench-room' })).status).toBe(201);
+    const ws = await watcher.connect();
+    expect((await ws.join('bench-room')).t).toBe('joined');
+
+    const before = await scrapeMetrics(server.url, TOKEN);
+    expect(before).toBeDefined();
+    for (let i = 0; i < 3; i++) {
+      expect((await poster.http.post('/api/rooms/bench-room/messages', { body: `post ${i}`, cid: `bench-${i}` })).status).toBe(201);
+    }
+    await ws.until((f) => f.filter((x) => x.t === 'msg' && x.room === 'bench-room').length === 3);
+    const after = await scrapeMetrics(server.url, TOKEN);
+    const view = compareScrapes(before!, after!);
+    expect(view.committed).toBe(3);
+    expect(view.commitStatements).toBeGreaterThanOrEqual(1);
+    expect(view.commitStatements).toBeLessThanOrEqual(3);
+    expect(view.meanBatch! * view.commitStatements).toBeCloseTo(3);
+    expect(view.commitP99Ms).toBeGreaterThan(0);
+    expect(view.deliveries).toBeGreaterThanOrEqual(3);
+    expect(view.http2xx).toBeGreaterThanOrEqual(3);
+    expect(view.processCpuUs).toBeGreaterThan(0);
+    expect(histogramQuantile(after!, after!, 'parley_commit_seconds', 0.99)).toBeUndefined();
+    ws.close();
+  });
+
+  it('reads nothing from a Parley without METRICS_TOKEN, or with the wrong token', async () => {
+    expect(await scrapeMetrics(plain.url, TOKEN)).toBeUndefined();
+    expect(await scrapeMetrics(server.url, 'not-the-token-at-all-0000')).toBeUndefined();
   });
 });
