@@ -261,6 +261,7 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
         if (!drained) log.warn('stopping: sends still committing after half of SHUTDOWN_TIMEOUT_MS; closing sockets anyway');
         gateway.shutdown();
         await writer.whenIdle();
+        await handlers.whenIdle();
         // Says bye, so the other nodes drop this one's members at once instead of after the timeout.
         await presence.stop();
         lists.stop();

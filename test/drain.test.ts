@@ -9,7 +9,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
-import { Client, until } from './harness.js';
+import { Client, newUser, startTestServer, until } from './harness.js';
 import { newDataDir } from './db-template.js';
 import { spawnServer, stopIfRunning, waitListening, type Proc } from './spawn-server.js';
 import { WsClient, type Frame } from './ws-client.js';
@@ -175,4 +175,35 @@ describe('graceful drain', () => {
     for (const [cid, seq] of all) expect(stored.get(cid)).toBe(seq);
     expect(stored.size).toBe(all.length);
   }, 90_000);
+});
+
+describe('a stop right after joins', () => {
+  it('waits for the memberships those joins write: after a restart every room is in the sidebar', async () => {
+    const dataDir = newDataDir();
+    try {
+      const first = await startTestServer({}, { dataDir });
+      const ada = await newUser(first, 'ada_stop');
+      const ws = await ada.connect();
+      const rooms = Array.from({ length: 100 }, (_, i) => `stop-join-${i}`);
+      // Joining a room that does not exist makes it (100: the most one connection may hold).
+      // Each join is answered before its membership is stored, and the stop comes as soon as
+      // the last answer is in: without the wait, 41 and 59 of the 100 were stored in two runs.
+      for (const room of rooms) ws.send({ t: 'join', room });
+      await ws.until((frames) => frames.filter((f) => f.t === 'joined').length === rooms.length);
+      await first.stop();
+      ws.close();
+
+      const second = await startTestServer({}, { dataDir });
+      try {
+        const again = new Client(second.url);
+        again.cookie = ada.http.cookie;
+        const mine = (await again.get('/api/rooms?joined=1')).body.rooms.map((r: Frame) => r.name);
+        expect(mine.sort()).toEqual([...rooms].sort());
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });

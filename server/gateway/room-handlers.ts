@@ -39,9 +39,16 @@ export interface HandlerDeps {
 export class RoomHandlers {
   private joinAttempt = 0;
   private readonly now: () => number;
+  /** Membership writes that run after their join was answered: a stop waits for them. */
+  private readonly background = new Set<Promise<void>>();
 
   constructor(private readonly d: HandlerDeps) {
     this.now = d.now;
+  }
+
+  /** Resolves once the writes started after answers (memberships) have finished. */
+  async whenIdle(): Promise<void> {
+    while (this.background.size) await Promise.all([...this.background]);
   }
 
   /** Runs one validated frame. Never throws; async work reports its own errors. */
@@ -117,7 +124,10 @@ export class RoomHandlers {
       st.joining.delete(room);
       this.reply(ws, withRef(joined, ref));
     });
-    if (joined && fresh && roomRef.kind === 'public') void this.becomeMember(roomRef, st.user.id);
+    if (joined && fresh && roomRef.kind === 'public') {
+      const write = this.becomeMember(roomRef, st.user.id).finally(() => this.background.delete(write));
+      this.background.add(write);
+    }
   }
 
   /** Joining a public room makes the user a member (listed in their sidebar) until they leave it over HTTP. */
