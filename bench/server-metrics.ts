@@ -37,17 +37,10 @@ export function parseMetrics(text: string): MetricsScrape {
   return out;
 }
 
-/** The sum over every label set of one metric name. */
-function total(s: MetricsScrape, name: string): number {
+/** The sum of one metric's samples over every label set, or over those whose labels match `label`. */
+function total(s: MetricsScrape, name: string, label?: RegExp): number {
   let sum = 0;
-  for (const [key, v] of s) if (key === name || key.startsWith(`${name}{`)) sum += v;
-  return sum;
-}
-
-/** Sum of a metric's samples whose labels contain `label`. */
-function totalWhere(s: MetricsScrape, name: string, label: RegExp): number {
-  let sum = 0;
-  for (const [key, v] of s) if (key.startsWith(`${name}{`) && label.test(key)) sum += v;
+  for (const [key, v] of s) if ((key === name || key.startsWith(`${name}{`)) && (!label || label.test(key))) sum += v;
   return sum;
 }
 
@@ -93,11 +86,11 @@ export interface ServerMetricsView {
 }
 
 export function compareScrapes(before: MetricsScrape, after: MetricsScrape): ServerMetricsView {
-  const delta = (name: string) => total(after, name) - total(before, name);
+  const delta = (name: string, label?: RegExp) => total(after, name, label) - total(before, name, label);
   const statements = delta('parley_commit_batch_size_count');
   const p99 = histogramQuantile(before, after, 'parley_commit_seconds', 0.99);
   const lag = after.get('nodejs_eventloop_lag_p99_seconds');
-  const http2xx = totalWhere(after, 'parley_http_requests_total', /status="2\d\d"/) - totalWhere(before, 'parley_http_requests_total', /status="2\d\d"/);
+  const http2xx = delta('parley_http_requests_total', /status="2\d\d"/);
   return {
     deliveries: delta('parley_deliveries_total'),
     committed: delta('parley_messages_committed_total'),
