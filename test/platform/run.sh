@@ -145,7 +145,7 @@ as_node() {
     CI="${CI:-}" "$@"
 }
 
-say "platform: Debian $(cat "$ROOT/etc/debian_version"), $(as_node ldd --version | head -1 | sed 's/.* //;s/^/glibc /'), Node $(as_node node --version), npm $(as_node npm --version)"
+say "Debian $(cat "$ROOT/etc/debian_version"), $(as_node ldd --version | head -1 | sed 's/.* //;s/^/glibc /'), Node $(as_node node --version), npm $(as_node npm --version)"
 node_major=$(as_node node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" = 24 ] || { echo "expected Node 24 in the root, got $node_major" >&2; exit 1; }
 

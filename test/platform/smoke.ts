@@ -29,7 +29,7 @@ check((await fetch(base + '/readyz')).status === 200, '/readyz is 200');
 const stamp = Date.now().toString(36);
 const ana = await newUser({ url: base }, `ana${stamp}`);
 const ben = await newUser({ url: base }, `ben${stamp}`);
-check(true, 'two users signed up');
+check(ana.user.id !== ben.user.id && ana.http.cookie !== ben.http.cookie, 'two users signed up, each with a session of their own');
 
 const room = `platform-${stamp}`;
 const made = await ana.http.post('/api/rooms', { name: room, topic: 'made on Debian 13' });
