@@ -1,7 +1,9 @@
 /**
  * One fan-out scenario (R rooms x S subscribers) against one running server: the
- * subscribers connect and join, a closed-loop warm-up runs and drains, then two measured
- * passes: closed loop (as fast as the server answers) and fixed rate (for latency).
+ * subscribers connect and join; then, for each publishing path (HTTP posts, then `send`
+ * frames on the publishers' own WebSockets), a closed-loop warm-up runs and drains, and two
+ * measured passes follow: closed loop (as fast as the server answers) and fixed rate (for
+ * latency). The WebSocket warm-up is also when the publisher sockets open and join.
  *
  * A pass: zero the subscribers' counts, sample the server's CPU, publish for `seconds`,
  * wait until the subscribers have caught up (the drain), sample again, collect. Deliveries are
@@ -26,7 +28,7 @@ import { LOAD_CORE, SERVER_CORE } from './cpu-pinning.js';
 import { compareScrapes, scrapeMetrics } from './server-metrics.js';
 import { coreTimes, cpuDelta, cpuSample, descendantsPssBytes, serverRssBytes as serverRss, type CoreTimes } from './proc-stats.js';
 import { passSummaryLine, retriedOpenings } from './report.js';
-import type { CoreUse, FanOutSettings, PassKind, PassResult, Progress, ScenarioOpening } from './results-model.js';
+import type { CoreUse, FanOutSettings, PassKind, PassResult, Progress, PublishVia, ScenarioOpening } from './results-model.js';
 import { isParley, type ServerUnderTest } from './server-process.js';
 
 export interface Scenario {
@@ -63,7 +65,10 @@ function coreUse(from: CoreTimes | undefined, to: CoreTimes | undefined): CoreUs
 export interface FanOutContext {
   server: ServerUnderTest;
   subscribers: LoadProcess<ToSubscribers, FromSubscribers>;
+  /** Posts over HTTP (publisher.ts). */
   publisher: LoadProcess<ToPublisher, FromPublisher>;
+  /** Sends over WebSocket (ws-publisher.ts); needed when settings.publishVia has 'ws'. */
+  wsPublisher?: LoadProcess<ToPublisher, FromPublisher>;
   /** Cookie headers of the subscriber users (Parley), used in rotation; empty otherwise. */
   subscriberCookies: string[];
   publisherCookies: string[];
@@ -104,24 +109,30 @@ export async function runScenario(ctx: FanOutContext, scenario: Scenario, tag: s
       throw new Error(`${head}: only ${opened.opened} of ${specs.length} subscribers joined: ${opened.failures.join('; ')}${retried}`);
     }
     progress.log(`${head}: ${fmt(specs.length)} subscribers joined in ${(opened.ms / 1000).toFixed(1)} s${retried}`);
-    progress.status(`${head}: warm-up ${settings.warmupSeconds} s`);
-    const warm = await publish(ctx, rooms, 'closed', settings.warmupSeconds, 0, () => {});
-    await drain(ctx, warm.acked * scenario.subscribersPerRoom);
     const passes: PassResult[] = [];
-    for (const pass of ['closed', 'rate'] as const) {
-      const result = await measurePass(ctx, scenario, rooms, specs, pass);
-      passes.push(result);
-      progress.log(passSummaryLine(result));
+    for (const via of settings.publishVia) {
+      progress.status(`${head}: ${VIA_LABELS[via]} warm-up ${settings.warmupSeconds} s`);
+      const warm = await publish(ctx, via, rooms, 'closed', settings.warmupSeconds, 0, () => {});
+      await drain(ctx, warm.acked * scenario.subscribersPerRoom);
+      for (const pass of ['closed', 'rate'] as const) {
+        const result = await measurePass(ctx, scenario, rooms, specs, pass, via);
+        passes.push(result);
+        progress.log(passSummaryLine(result));
+      }
     }
     const opening = { server: server.kind, scenario: scenario.label, subscribers: specs.length, seconds: opened.ms / 1000, retries: opened.retries };
     return { opening, passes };
   } finally {
-    // When the subscriber process is gone, the error that brought us here says more.
+    // When a load process is gone, the error that brought us here says more.
+    if (ctx.wsPublisher && settings.publishVia.includes('ws')) await ctx.wsPublisher.request({ type: 'close' }, 'closed', 30_000).catch(() => {});
     await subscribers.request({ type: 'close' }, 'closed', 30_000).catch(() => {});
   }
 }
 
-async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string[], specs: SubscriberSpec[], pass: PassKind): Promise<PassResult> {
+/** How the progress lines name the publishing paths. */
+const VIA_LABELS: Record<PublishVia, string> = { http: 'HTTP', ws: 'WS' };
+
+async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string[], specs: SubscriberSpec[], pass: PassKind, via: PublishVia): Promise<PassResult> {
   const { subscribers, server, settings, progress } = ctx;
   const parley = isParley(server.kind);
   const seqsBefore = parley ? await roomSeqs(server.url, ctx.publisherCookies[0]!) : undefined;
@@ -135,7 +146,7 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
   const t0 = performance.now();
 
   let lastTick = { at: t0, acked: 0, delivered: 0, cpu: cpu0 };
-  const label = `${server.kind} ${scenario.label} ${pass === 'closed' ? 'closed loop' : `fixed rate ${targetPps} posts/s`}`;
+  const label = `${server.kind} ${scenario.label} ${VIA_LABELS[via]} ${pass === 'closed' ? 'closed loop' : `fixed rate ${targetPps} posts/s`}`;
   let publishing = true;
   const onTick = async (acked: number) => {
     const { delivered } = await subscribers.request({ type: 'peek' }, 'peek', 10_000);
@@ -150,7 +161,7 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
     );
     lastTick = { at: now, acked, delivered, cpu };
   };
-  const published = await publish(ctx, rooms, pass, settings.seconds, targetPps ?? 0, (acked) => void onTick(acked).catch(() => {}));
+  const published = await publish(ctx, via, rooms, pass, settings.seconds, targetPps ?? 0, (acked) => void onTick(acked).catch(() => {}));
   const windowEnd = performance.now();
   publishing = false;
 
@@ -166,6 +177,8 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
   const serverRssBytes = serverRss(server.pid);
   const databasePssBytes = parley ? descendantsPssBytes(server.pid) : undefined;
   const { report } = await subscribers.request({ type: 'report' }, 'report', 30_000);
+  // Read after the drain, like the subscribers' counts: the copies of posts in flight at the stop are in it.
+  const ownCopies = via === 'ws' ? (await publisherOf(ctx, via).request({ type: 'copies' }, 'copies', 30_000)).received : undefined;
 
   let delivered = 0;
   let extra = 0;
@@ -195,6 +208,7 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
     scenario: scenario.label,
     subscribers: specs.length,
     pass,
+    via,
     seconds,
     drainSeconds,
     drainEndedShort: drained.short,
@@ -206,6 +220,7 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
       non2xx: published.non2xx,
       errors: published.errors,
       timeouts: published.timeouts,
+      ownCopies,
     },
     publishesPerSecond: published.acked / seconds,
     deliveries: report.delivered,
@@ -239,10 +254,26 @@ async function measurePass(ctx: FanOutContext, scenario: Scenario, rooms: string
   };
 }
 
-function publish(ctx: FanOutContext, rooms: string[], mode: PassKind, seconds: number, publishesPerSecond: number, onTick: (acked: number) => void): Promise<PublishResult> {
-  ctx.publisher.on('tick', (m) => onTick(m.acked));
+function publisherOf(ctx: FanOutContext, via: PublishVia): LoadProcess<ToPublisher, FromPublisher> {
+  if (via === 'http') return ctx.publisher;
+  if (!ctx.wsPublisher) throw new Error('publishing over WebSocket needs the ws-publisher process');
+  return ctx.wsPublisher;
+}
+
+async function publish(
+  ctx: FanOutContext,
+  via: PublishVia,
+  rooms: string[],
+  mode: PassKind,
+  seconds: number,
+  publishesPerSecond: number,
+  onTick: (acked: number) => void,
+): Promise<PublishResult> {
+  const publisher = publisherOf(ctx, via);
+  publisher.on('tick', (m) => onTick(m.acked));
   const run = {
     url: ctx.server.url,
+    kind: ctx.server.kind,
     rooms,
     cookies: ctx.publisherCookies,
     seconds,
@@ -250,7 +281,10 @@ function publish(ctx: FanOutContext, rooms: string[], mode: PassKind, seconds: n
     connections: ctx.settings.closedConnections,
     publishesPerSecond,
   };
-  return ctx.publisher.request({ type: 'run', run }, 'done', (seconds + 60) * 1000).then((m) => m.result);
+  // Over WebSocket the run may first open and join its sockets (up to 30 s each, retried).
+  const done = await publisher.request({ type: 'run', run }, 'done', (seconds + 60 + (via === 'ws' ? 120 : 0)) * 1000);
+  if (done.error) throw new Error(`${VIA_LABELS[via]} publisher: ${done.error}`);
+  return done.result;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * What the benchmark's orchestrator (run.ts) and its load processes (subscribers.ts,
- * publisher.ts) say to each other over the Node IPC channel.
+ * What the benchmark's orchestrator (run.ts) and its load processes (subscribers.ts, and
+ * publisher.ts or ws-publisher.ts, which speak the same messages) say to each other over
+ * the Node IPC channel.
  */
 
 /** 'parley-before': Parley at the older commit `--before` names. */
@@ -74,13 +75,15 @@ export interface PublishRun {
   mode: 'closed' | 'rate';
   connections: number;
   publishesPerSecond: number;
+  /** Which server: ws-publisher.ts speaks Socket.IO to 'socketio' and Parley's protocol to the rest; publisher.ts needs none. */
+  kind?: ServerKind;
 }
 
 export interface RoomPublishes {
   sent: number;
-  /** Answered 2xx: accepted and (for Parley) committed. */
+  /** Answered 2xx (an `ack` over WebSocket): accepted and (for Parley) committed. */
   acked: number;
-  /** Answered with any status. */
+  /** Answered with any status (over WebSocket: an `ack` or an `error` frame). */
   answered: number;
 }
 
@@ -88,8 +91,9 @@ export interface PublishResult {
   seconds: number;
   sent: number;
   acked: number;
+  /** Refusals by status; over WebSocket by `error` code, and sockets closed during the run as `closed <code>`. */
   non2xx: Record<string, number>;
-  /** Connection errors, timeouts not included. */
+  /** Connection errors, timeouts not included; over WebSocket, posts not sent because their socket had closed. */
   errors: number;
   /** Posts unanswered after autocannon's timeout (their connection is replaced). */
   timeouts: number;
@@ -98,6 +102,17 @@ export interface PublishResult {
   cpuUs: number;
 }
 
-export type ToPublisher = { type: 'run'; run: PublishRun } | { type: 'exit' };
+export type ToPublisher =
+  | { type: 'run'; run: PublishRun }
+  /** ws-publisher.ts: `msg` frames its own sockets have received since the last run began (its copies of its posts). */
+  | { type: 'copies' }
+  /** ws-publisher.ts: close the sockets a run opened (the next run opens them again). */
+  | { type: 'close' }
+  | { type: 'exit' };
 
-export type FromPublisher = { type: 'tick'; acked: number } | { type: 'done'; result: PublishResult };
+export type FromPublisher =
+  | { type: 'tick'; acked: number }
+  /** `error`: the run could not start (ws-publisher.ts: its sockets could not open and join); `result` is then empty. */
+  | { type: 'done'; result: PublishResult; error?: string }
+  | { type: 'copies'; received: number }
+  | { type: 'closed' };

@@ -1,5 +1,5 @@
 /**
- * A load process of the benchmark (subscribers.ts or publisher.ts): a Node child pinned to
+ * A load process of the benchmark (subscribers.ts, publisher.ts or ws-publisher.ts): a Node child pinned to
  * the load core, spoken to over the IPC channel with the messages of load-messages.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

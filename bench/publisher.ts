@@ -130,6 +130,9 @@ async function publish(run: PublishRun): Promise<PublishResult> {
 
 process.on('message', (m: ToPublisher) => {
   if (m.type === 'exit') process.exit(0);
+  // Its connections live only as long as a run: nothing to close, no copies received.
+  if (m.type === 'close') return reply({ type: 'closed' });
+  if (m.type === 'copies') return reply({ type: 'copies', received: 0 });
   publish(m.run).then(
     (result) => reply({ type: 'done', result }),
     (err) => {

@@ -1,11 +1,12 @@
 /**
- * The fan-out benchmark's results: the JSON of a run, a Markdown table, an SVG chart
- * (server CPU per delivery from the closed-loop pass, p99 latency from the fixed-rate pass,
- * per server and scenario), written side by side into the results directory.
+ * The fan-out benchmark's results: the JSON of a run, a Markdown table per publishing path
+ * (HTTP posts, WebSocket sends), an SVG chart (server CPU per delivery from the closed-loop
+ * pass, p99 latency from the fixed-rate pass, per server and scenario, a row of panels per
+ * path), written side by side into the results directory.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConnectionScaleResult, FanOutSettings, PassResult, ScenarioOpening } from './results-model.js';
+import type { ConnectionScaleResult, FanOutSettings, PassResult, PublishVia, ScenarioOpening } from './results-model.js';
 import type { OpeningRetries, ServerKind } from './load-messages.js';
 import { isParley, serverLabel, type BeforeCommit } from './server-process.js';
 
@@ -32,6 +33,10 @@ export interface BenchRun {
 const STEAL_NOTE_PERCENT = 5;
 
 const COLORS: Record<ServerKind, string> = { parley: '#2563eb', 'parley-before': '#93c5fd', 'parley-cluster': '#7c3aed', uws: '#64748b', socketio: '#d97706' };
+
+/** Short names of the publishing paths, and what each table and row of the chart is headed. */
+const VIA_SHORT: Record<PublishVia, string> = { http: 'HTTP', ws: 'WS' };
+const VIA_HEADINGS: Record<PublishVia, string> = { http: 'Publishing over HTTP (POST, answered 201)', ws: 'Publishing over WebSocket (send, answered by ack)' };
 
 const num = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ms = (n: number | undefined) => (n === undefined ? '–' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : num(n));
@@ -63,33 +68,70 @@ export function retriedOpenings(r: OpeningRetries, what = 'subscriber'): string 
   return `${r.count} ${what} opening${r.count === 1 ? '' : 's'} retried: ${r.reasons.join('; ')}`;
 }
 
+const passLabel = (r: PassResult) => (r.pass === 'closed' ? 'closed loop' : `${num(r.targetPublishesPerSecond ?? 0)} posts/s`);
+
+function mainTable(passes: PassResult[], labelOf: (kind: ServerKind) => string): string[] {
+  const lines = [
+    '| server | scenario | pass | publishes/s | deliveries/s | complete | extra | p50 ms | p95 ms | p99 ms | max ms | server CPU µs/delivery | server CPU | load CPU (pub+sub) | server RSS MB |',
+    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const r of passes) {
+    lines.push(
+      `| ${labelOf(r.server)} | ${r.scenario} | ${passLabel(r)} | ${num(r.publishesPerSecond)} | ${num(r.deliveriesPerSecond)} | ${completeness(r)} | ${num(r.extra)} | ` +
+        `${ms(r.latency?.p50)} | ${ms(r.latency?.p95)} | ${ms(r.latency?.p99)} | ${ms(r.latency?.max)} | ${cpuPerDelivery(r)} | ` +
+        `${r.serverCpu ? Math.round(r.serverCpu.percentOfCore) + '%' : '–'} | ${loadCpu(r)} | ${mib(r.serverRssBytes)} |`,
+    );
+  }
+  return lines;
+}
+
+/** Who publishes in the closed loop, per path measured. */
+function closedLoopPublishers(s: BenchRun['settings']): string {
+  const n = s.closedConnections;
+  if (!s.publishVia.includes('ws')) return `${n} autocannon connections`;
+  const ws = `${n} publisher sockets over WebSocket (one send in flight each)`;
+  return s.publishVia.includes('http') ? `${n} autocannon connections over HTTP, ${ws}` : ws;
+}
+
+/** Whether the run measured the WebSocket path: then tables, notes and the chart name the path of each pass. */
+const measuresWs = (run: BenchRun) => run.settings.publishVia.includes('ws');
+
 export function markdownReport(run: BenchRun): string {
   const s = run.settings;
   const labelOf = (kind: ServerKind) => serverLabel(kind, run.before);
+  const showVia = measuresWs(run);
+  /** A pass named in notes: server, scenario, and the path when there are two. */
+  const passName = (r: PassResult) => `${labelOf(r.server)} ${r.scenario}${showVia ? ` ${VIA_SHORT[r.via]}` : ''} ${r.pass}`;
   const lines: string[] = [];
   lines.push(`# Fan-out benchmark${run.quick ? ' (quick run)' : ''}`, '');
   lines.push(
     `${run.startedAt.slice(0, 10)} · ${run.machine.cpu}, ${run.machine.cores} cores · ${run.machine.os} · Node ${run.machine.node} · ${run.pinning}. ` +
-      `Each pass ${s.seconds} s after a ${s.warmupSeconds} s closed-loop warm-up per scenario; closed loop: ${s.closedConnections} autocannon connections; ` +
+      `Each pass ${s.seconds} s after a ${s.warmupSeconds} s closed-loop warm-up per scenario${showVia ? ' and publishing path' : ''}; ` +
+      `closed loop: ${closedLoopPublishers(s)}; ` +
       `fixed rate: ${num(s.deliveriesPerSecond)} deliveries/s (posts/s = that / subscribers per room). Latency from 1 subscriber connection in ${s.sampleEvery}. ` +
       `Parley as shipped (embedded PostgreSQL, fsync on) except ${Object.entries(run.parleyEnv)
         .map(([k, v]) => `${k}=${v}`)
         .join(', ')} (the per-user send rate limit lifted so one publisher user can post at load-test rates). Whole run: ${num(run.wallSeconds)} s.`,
     '',
   );
-  lines.push(
-    '| server | scenario | pass | publishes/s | deliveries/s | complete | extra | p50 ms | p95 ms | p99 ms | max ms | server CPU µs/delivery | server CPU | load CPU (pub+sub) | server RSS MB |',
-    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
-  );
-  for (const r of run.passes) {
-    const pass = r.pass === 'closed' ? 'closed loop' : `${num(r.targetPublishesPerSecond ?? 0)} posts/s`;
-    lines.push(
-      `| ${labelOf(r.server)} | ${r.scenario} | ${pass} | ${num(r.publishesPerSecond)} | ${num(r.deliveriesPerSecond)} | ${completeness(r)} | ${num(r.extra)} | ` +
-        `${ms(r.latency?.p50)} | ${ms(r.latency?.p95)} | ${ms(r.latency?.p99)} | ${ms(r.latency?.max)} | ${cpuPerDelivery(r)} | ` +
-        `${r.serverCpu ? Math.round(r.serverCpu.percentOfCore) + '%' : '–'} | ${loadCpu(r)} | ${mib(r.serverRssBytes)} |`,
-    );
+  if (!showVia) {
+    lines.push(...mainTable(run.passes, labelOf), '');
+  } else {
+    for (const via of s.publishVia) {
+      lines.push(`## ${VIA_HEADINGS[via]}`, '');
+      if (via === 'http') lines.push('`POST /api/rooms/:name/messages {body}` from autocannon, answered `201 {id, seq, at}`.', '');
+      if (via === 'ws') {
+        lines.push(
+          `\`{t:'send', room, body, cid}\` on ${s.closedConnections} publisher sockets of their own, each joined to the rooms it publishes to ` +
+            "(socket i: rooms i, i+N, i+2N…), answered by `ack` (Socket.IO: a `send` event with an ack callback). Every server also sends each publisher " +
+            'socket the `msg` of every post to its rooms, its own included: those copies are not counted in deliveries/s or complete, and their cost is ' +
+            'in the server CPU without being in the deliveries it is divided by.',
+          '',
+        );
+      }
+      lines.push(...mainTable(run.passes.filter((r) => r.via === via), labelOf), '');
+    }
   }
-  lines.push('');
   const notes = run.passes.filter(
     (r) =>
       r.completeness < 1 ||
@@ -114,13 +156,13 @@ export function markdownReport(run: BenchRun): string {
     if (r.staleSampled > 0) parts.push(`${num(r.staleSampled)} frames on sampled connections were published before this pass (the last pass's backlog, still arriving), left out of its latency`);
     if (Object.keys(r.closedByServer).length) parts.push(`connections closed by the server: ${JSON.stringify(r.closedByServer)}`);
     if (r.extra > r.extraExplained) parts.push(`${num(r.extra - r.extraExplained)} extra deliveries not explained by posts in flight (duplicates)`);
-    if (r.publishes.errors > 0) parts.push(`${r.publishes.errors} publisher connection errors`);
+    if (r.publishes.errors > 0) parts.push(r.via === 'ws' ? `${r.publishes.errors} posts not sent: their socket had closed` : `${r.publishes.errors} publisher connection errors`);
     if (r.publishes.timeouts > 0) parts.push(`${r.publishes.timeouts} post${r.publishes.timeouts === 1 ? '' : 's'} unanswered after autocannon's 10 s timeout (counted in flight)`);
-    if (Object.keys(r.publishes.non2xx).length) parts.push(`non-2xx answers: ${JSON.stringify(r.publishes.non2xx)}`);
-    lines.push(`- ${labelOf(r.server)} ${r.scenario} ${r.pass}: ${parts.join('; ')}.`);
+    if (Object.keys(r.publishes.non2xx).length) parts.push(`${r.via === 'ws' ? 'error frames and sockets closed' : 'non-2xx answers'}: ${JSON.stringify(r.publishes.non2xx)}`);
+    lines.push(`- ${passName(r)}: ${parts.join('; ')}.`);
   }
   const committedOff = run.passes.filter((r) => r.committed !== undefined && (r.committed < r.publishes.acked || r.committed > r.publishes.acked + r.publishes.inFlight));
-  for (const r of committedOff) lines.push(`- ${labelOf(r.server)} ${r.scenario} ${r.pass}: lastSeq grew by ${r.committed}, but ${r.publishes.acked} posts were acknowledged and ${r.publishes.inFlight} in flight.`);
+  for (const r of committedOff) lines.push(`- ${passName(r)}: lastSeq grew by ${r.committed}, but ${r.publishes.acked} posts were acknowledged and ${r.publishes.inFlight} in flight.`);
   const retried = run.openings.filter((o) => o.retries.count > 0);
   for (const o of retried) lines.push(`- ${labelOf(o.server)} ${o.scenario}: ${retriedOpenings(o.retries)}.`);
   for (const f of run.failures) lines.push(`- Failed: ${f}`);
@@ -133,20 +175,23 @@ export function markdownReport(run: BenchRun): string {
       '',
       'Scraped before each window and after its drain. Deliveries: msg frames counted at the subscribers, against ' +
         '`parley_deliveries_total` (every frame published, times its subscribers: the sidebar lists and activity ' +
-        'frames too). Committed: acknowledged posts, against `parley_messages_committed_total`. CPU: the server ' +
-        "process from /proc (PostgreSQL apart), against its own `process_cpu_seconds_total`.",
+        'frames too)' +
+        (showVia ? '; over WebSocket the bench adds the copies its publisher sockets received ("+ N"), which Parley counts as deliveries too' : '') +
+        '. Committed: acknowledged posts, against `parley_messages_committed_total`. CPU: the server ' +
+        'process from /proc (PostgreSQL apart), against its own `process_cpu_seconds_total`.' +
+        (showVia ? ' WS acks: `parley_ack_seconds` (a send frame read to its ack written), count and p99 bucket bound in ms.' : ''),
       '',
-      '| server | scenario | pass | deliveries bench / Parley | acked / committed | commit statements | mean batch | commit p99 ≤ | CPU s /proc / Parley | event loop p99 | HTTP 2xx / other | limited, errors, slow closed |',
-      '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+      `| server | scenario | pass | deliveries bench / Parley | acked / committed | commit statements | mean batch | commit p99 ≤ | CPU s /proc / Parley | event loop p99 | HTTP 2xx / other | ${showVia ? 'WS acks, p99 ≤ | ' : ''}limited, errors, slow closed |`,
+      `|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|${showVia ? '--:|' : ''}--:|`,
     );
     for (const r of scraped) {
       const m = r.serverMetrics!;
-      const pass = r.pass === 'closed' ? 'closed loop' : `${num(r.targetPublishesPerSecond ?? 0)} posts/s`;
+      const copies = r.publishes.ownCopies === undefined ? '' : ` + ${num(r.publishes.ownCopies)}`;
       lines.push(
-        `| ${labelOf(r.server)} | ${r.scenario} | ${pass} | ${num(r.deliveries)} / ${num(m.deliveries)} | ${num(r.publishes.acked)} / ${num(m.committed)} | ` +
+        `| ${labelOf(r.server)} | ${r.scenario} | ${showVia ? `${VIA_SHORT[r.via]} ` : ''}${passLabel(r)} | ${num(r.deliveries)}${copies} / ${num(m.deliveries)} | ${num(r.publishes.acked)} / ${num(m.committed)} | ` +
           `${num(m.commitStatements)} | ${m.meanBatch === undefined ? '–' : m.meanBatch.toFixed(1)} | ${ms(m.commitP99Ms)} | ` +
           `${r.serverCpu ? (r.serverCpu.processUs / 1e6).toFixed(2) : '–'} / ${(m.processCpuUs / 1e6).toFixed(2)} | ${ms(m.eventLoopP99Ms)} | ` +
-          `${num(m.http2xx)} / ${num(m.httpOther)} | ${num(m.rateLimited)}, ${num(m.errorFrames)}, ${num(m.slowReadersClosed)} |`,
+          `${num(m.http2xx)} / ${num(m.httpOther)} | ${showVia ? `${num(m.wsAcks)}, ${ms(m.ackP99Ms)} | ` : ''}${num(m.rateLimited)}, ${num(m.errorFrames)}, ${num(m.slowReadersClosed)} |`,
       );
     }
     lines.push('');
@@ -174,7 +219,7 @@ export function passSummaryLine(r: PassResult): string {
   const closed = Object.keys(r.closedByServer).length ? `  closed by server: ${JSON.stringify(r.closedByServer)}` : '';
   const committed = r.committed === undefined ? '' : `  committed ${num(r.committed)} (acked ${num(r.publishes.acked)}, in flight ${num(r.publishes.inFlight)})`;
   return (
-    `  ${r.pass === 'closed' ? 'closed loop' : 'fixed rate'}: ${num(r.publishesPerSecond)} publishes/s, ${num(r.deliveriesPerSecond)} deliveries/s, ` +
+    `  ${VIA_SHORT[r.via]} ${r.pass === 'closed' ? 'closed loop' : 'fixed rate'}: ${num(r.publishesPerSecond)} publishes/s, ${num(r.deliveriesPerSecond)} deliveries/s, ` +
     `complete ${(r.completeness * 100).toFixed(r.completeness === 1 ? 0 : 3)}%${lat}${cpu}${closed}${committed}`
   );
 }
@@ -202,6 +247,12 @@ interface Panel {
   labelOf: (server: ServerKind) => string;
   value: (server: ServerKind, group: string) => number | undefined;
   digits: number;
+  /** The largest value the axis must hold, when panels share a scale; else this panel's largest. */
+  scaleMax?: number;
+}
+
+function panelValues(p: Pick<Panel, 'groups' | 'servers' | 'value'>): number[] {
+  return p.groups.flatMap((g) => p.servers.map((s) => p.value(s, g))).filter((v): v is number => v !== undefined && Number.isFinite(v));
 }
 
 function barPanel(p: Panel): string {
@@ -210,9 +261,9 @@ function barPanel(p: Panel): string {
   const top = p.y + 30;
   const plotW = p.width - 60;
   const plotH = p.height - 70;
-  const values = p.groups.flatMap((g) => p.servers.map((s) => p.value(s, g))).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  const values = panelValues(p);
   // No figures at all (only the connection-scale test ran): an empty chart on a 0..1 axis.
-  const max = values.length ? Math.max(...values, 1e-9) : 1;
+  const max = p.scaleMax ?? (values.length ? Math.max(...values, 1e-9) : 1);
   const step = niceStep(max * 1.1);
   const top_ = Math.ceil((max * 1.1) / step) * step;
   const yOf = (v: number) => top + plotH - (v / top_) * plotH;
@@ -244,14 +295,58 @@ function barPanel(p: Panel): string {
   return out.join('\n');
 }
 
+/** Panels are this tall; with both publishing paths, each row of two is headed by its path. */
+const PANEL_HEIGHT = 360;
+const ROW_HEADING = 30;
+
 export function svgChart(run: BenchRun): string {
   const groups = run.settings.scenarios;
   const servers = run.settings.servers;
-  const find = (s: ServerKind, g: string, pass: PassResult['pass']) => run.passes.find((r) => r.server === s && r.scenario === g && r.pass === pass);
+  const vias = run.settings.publishVia;
+  const showVia = measuresWs(run);
+  const find = (s: ServerKind, g: string, pass: PassResult['pass'], via: PublishVia) =>
+    run.passes.find((r) => r.server === s && r.scenario === g && r.pass === pass && r.via === via);
+  // One column of panels per figure; every row (path) on the same axis, so the paths compare by height.
+  const columns = [
+    {
+      title: 'Server CPU per delivery, µs (closed loop; lower is better)',
+      digits: 2,
+      value: (via: PublishVia) => (s: ServerKind, g: string) => find(s, g, 'closed', via)?.serverCpu?.usPerDelivery,
+    },
+    {
+      title: `p99 latency, ms (fixed rate, ${num(run.settings.deliveriesPerSecond)} deliveries/s)`,
+      digits: 1,
+      value: (via: PublishVia) => (s: ServerKind, g: string) => find(s, g, 'rate', via)?.latency?.p99,
+    },
+  ];
+  const heading = showVia ? ROW_HEADING : 0;
   const width = 960;
-  const height = 400;
+  const height = 10 + vias.length * (heading + PANEL_HEIGHT) + 30;
   const panelW = (width - 40) / 2;
   const labelOf = (kind: ServerKind) => serverLabel(kind, run.before);
+  const rows = vias.flatMap((via, i) => {
+    const top = 10 + i * (heading + PANEL_HEIGHT);
+    const out = showVia ? [`<text x="20" y="${top + 18}" font-size="15" font-weight="700" fill="#0f172a">${esc(VIA_HEADINGS[via])}</text>`] : [];
+    columns.forEach((c, ci) => {
+      const all = vias.flatMap((v) => panelValues({ groups, servers, value: c.value(v) }));
+      out.push(
+        barPanel({
+          x: 20 + ci * (panelW + 20),
+          y: top + heading,
+          width: panelW,
+          height: PANEL_HEIGHT,
+          title: c.title,
+          groups,
+          servers,
+          labelOf,
+          value: c.value(via),
+          digits: c.digits,
+          scaleMax: all.length ? Math.max(...all, 1e-9) : undefined,
+        }),
+      );
+    });
+    return out;
+  });
   let legendX = 20;
   const legend = servers
     .map((s) => {
@@ -264,30 +359,7 @@ export function svgChart(run: BenchRun): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    barPanel({
-      x: 20,
-      y: 10,
-      width: panelW,
-      height: height - 40,
-      title: 'Server CPU per delivery, µs (closed loop; lower is better)',
-      groups,
-      servers,
-      labelOf,
-      value: (s, g) => find(s, g, 'closed')?.serverCpu?.usPerDelivery,
-      digits: 2,
-    }),
-    barPanel({
-      x: 20 + panelW + 20,
-      y: 10,
-      width: panelW,
-      height: height - 40,
-      title: `p99 latency, ms (fixed rate, ${num(run.settings.deliveriesPerSecond)} deliveries/s)`,
-      groups,
-      servers,
-      labelOf,
-      value: (s, g) => find(s, g, 'rate')?.latency?.p99,
-      digits: 1,
-    }),
+    ...rows,
     legend,
     `<text x="${width - 20}" y="${height - 14}" text-anchor="end" font-size="11" fill="#475569">${esc(caption)}</text>`,
     '</svg>',

@@ -8,13 +8,18 @@ import type { ServerMetricsView } from './server-metrics.js';
 
 export type PassKind = 'closed' | 'rate';
 
+/** How the publishers send: HTTP posts (publisher.ts) or `send` frames on their own WebSockets (ws-publisher.ts). */
+export type PublishVia = 'http' | 'ws';
+
 export interface FanOutSettings {
   seconds: number;
   warmupSeconds: number;
   /** Target deliveries per second of the fixed-rate pass. */
   deliveriesPerSecond: number;
-  /** autocannon connections of the closed-loop pass. */
+  /** autocannon connections of the closed-loop pass, and the publisher sockets over WebSocket. */
   closedConnections: number;
+  /** The publishing paths each scenario is measured on, in this order. */
+  publishVia: PublishVia[];
   /** One connection in this many records latency. */
   sampleEvery: number;
   drainTimeoutSeconds: number;
@@ -25,6 +30,7 @@ export interface PassResult {
   scenario: string;
   subscribers: number;
   pass: PassKind;
+  via: PublishVia;
   /** Length of the publishing window, s. */
   seconds: number;
   /** From the end of the window to the last delivery, s. */
@@ -32,7 +38,12 @@ export interface PassResult {
   /** The drain ended (quiet for 10 s, or its timeout) short of the acknowledged posts. */
   drainEndedShort: boolean;
   targetPublishesPerSecond: number | undefined;
-  publishes: { sent: number; acked: number; inFlight: number; non2xx: Record<string, number>; errors: number; timeouts: number };
+  /**
+   * Over WebSocket, non2xx holds `error` frames by code and sockets closed as `closed <code>`;
+   * ownCopies: the `msg` frames the publisher sockets received for their rooms (their own
+   * posts' copies), counted from the window's start to the end of the drain; not deliveries.
+   */
+  publishes: { sent: number; acked: number; inFlight: number; non2xx: Record<string, number>; errors: number; timeouts: number; ownCopies?: number };
   publishesPerSecond: number;
   /** msg frames counted at the subscribers, from the start of the window to the end of the drain. */
   deliveries: number;

@@ -3,12 +3,15 @@
  * the same run, against Parley (as shipped, persistence on), a bare uWebSockets.js pub/sub
  * server (the ceiling) and a Socket.IO 4 rooms server; then the connection-scale test.
  * `--before <ref>` adds Parley at that commit (run from a throwaway git worktree) right
- * before Parley as checked out: before and after from the same run.
+ * before Parley as checked out: before and after from the same run. Each scenario is
+ * measured publishing over HTTP (publisher.ts) and over the publishers' own WebSockets
+ * (ws-publisher.ts); `--publish-via http` keeps to the first.
  * See bench/README.md for the method and what each number means.
  *
  *   npm run bench [-- --quick] [--scenarios 1x1000,10x100,100x10] [--servers parley,uws,socketio]
  *                 [--before REF] [--seconds 10] [--warmup 3] [--rate 1000] [--publish-connections 32]
  *                 [--sample-every 20] [--connections 10000] [--out bench/results] [--profile DIR]
+ *                 [--publish-via http,ws]
  */
 import { readFileSync } from 'node:fs';
 import { cpus, release, type } from 'node:os';
@@ -20,11 +23,11 @@ import { addWorktree, resolveBefore, type Worktree } from './before-worktree.js'
 import { runConnectionScale, type Stoppable } from './connection-scale.js';
 import { detectPinning, LOAD_CORE, pinSelf } from './cpu-pinning.js';
 import { parseScenarios, runScenario, type Scenario } from './fan-out.js';
-import type { ConnectionScaleResult, FanOutSettings, PassResult, Progress, ScenarioOpening } from './results-model.js';
+import type { ConnectionScaleResult, FanOutSettings, PassResult, Progress, PublishVia, ScenarioOpening } from './results-model.js';
 import { LoadProcess } from './load-process.js';
 import type { FromPublisher, FromSubscribers, ServerKind, ToPublisher, ToSubscribers } from './load-messages.js';
 import { markdownReport, writeResults, type BenchRun } from './report.js';
-import { isParley, SERVER_LABELS, serverLabel, startServer, type BeforeCommit, type ServerUnderTest } from './server-process.js';
+import { isParley, PARLEY_ENV, SERVER_LABELS, serverLabel, startServer, type BeforeCommit, type ServerUnderTest } from './server-process.js';
 
 interface Options {
   quick: boolean;
@@ -55,6 +58,7 @@ function readOptions(): Options {
       out: { type: 'string', default: fileURLToPath(new URL('results', import.meta.url)) },
       profile: { type: 'string' },
       before: { type: 'string' },
+      'publish-via': { type: 'string', default: 'http,ws' },
     },
   });
   const quick = values.quick!;
@@ -73,6 +77,9 @@ function readOptions(): Options {
   if (!before && servers.includes('parley-before')) throw new Error('--servers: parley-before needs --before <ref>');
   // Parley at the older commit goes right before Parley (first when Parley is not measured).
   if (before && !servers.includes('parley-before')) servers.splice(Math.max(0, servers.indexOf('parley')), 0, 'parley-before');
+  const publishVia = [...new Set(values['publish-via']!.split(',').map((s) => s.trim()).filter(Boolean))] as PublishVia[];
+  for (const v of publishVia) if (v !== 'http' && v !== 'ws') throw new Error(`--publish-via: unknown path "${v}" (http, ws)`);
+  if (publishVia.length === 0) throw new Error('--publish-via: name at least one of http, ws');
   return {
     quick,
     settings: {
@@ -80,6 +87,7 @@ function readOptions(): Options {
       warmupSeconds: numberOption('warmup', quick ? 0.5 : 3, 0),
       deliveriesPerSecond: numberOption('rate', 1000, 1),
       closedConnections: Math.round(numberOption('publish-connections', 32, 1)),
+      publishVia,
       sampleEvery: Math.round(numberOption('sample-every', 20, 1)),
       drainTimeoutSeconds: quick ? 10 : 60,
     },
@@ -95,15 +103,6 @@ function readOptions(): Options {
 /** Subscriber connections per Parley user; CONNECTIONS_PER_USER leaves headroom above it. */
 const CONNECTIONS_PER_SUBSCRIBER_USER = 50;
 const PUBLISHER_USERS = 4;
-const PARLEY_ENV = {
-  SEND_RATE: '100000',
-  SEND_BURST: '1000000',
-  CONNECTIONS_PER_USER: '100',
-  LIMIT_SIGNUP_ADDRESS: '1000000/1',
-  // A scenario's subscribers create and join up to 1,000 rooms in seconds.
-  LIMIT_ROOM_CREATE: '1000000/1',
-  LIMIT_JOIN: '1000000/1',
-};
 
 function terminalProgress(): Progress {
   const tty = process.stdout.isTTY;
@@ -183,8 +182,10 @@ async function runBench(options: Options, beforeDir: string | undefined): Promis
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   const publisher = LoadProcess.start<ToPublisher, FromPublisher>('bench/publisher.ts', pinning);
+  const wsPublisher = settings.publishVia.includes('ws') ? LoadProcess.start<ToPublisher, FromPublisher>('bench/ws-publisher.ts', pinning) : undefined;
   const subscribers = LoadProcess.start<ToSubscribers, FromSubscribers>('bench/subscribers.ts', pinning);
   running.add(publisher).add(subscribers);
+  if (wsPublisher) running.add(wsPublisher);
 
   const passes: PassResult[] = [];
   const openings: ScenarioOpening[] = [];
@@ -212,7 +213,7 @@ async function runBench(options: Options, beforeDir: string | undefined): Promis
         progress.log(`${label}: ready at ${server.url} in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
         for (const [i, scenario] of scenarios.entries()) {
           if (interrupted) break;
-          const ctx = { server, subscribers, publisher, subscriberCookies, publisherCookies, settings, progress };
+          const ctx = { server, subscribers, publisher, wsPublisher, subscriberCookies, publisherCookies, settings, progress };
           const result = await runScenario(ctx, scenario, `f${i}`);
           openings.push(result.opening);
           passes.push(...result.passes);
@@ -231,9 +232,10 @@ async function runBench(options: Options, beforeDir: string | undefined): Promis
       }
     }
   } finally {
-    await Promise.all([publisher.stop(), subscribers.stop()]);
+    await Promise.all([publisher.stop(), subscribers.stop(), wsPublisher?.stop()]);
     running.delete(publisher);
     running.delete(subscribers);
+    if (wsPublisher) running.delete(wsPublisher);
   }
 
   if (interrupted) {

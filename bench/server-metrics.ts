@@ -73,9 +73,12 @@ export interface ServerMetricsView {
   commitStatements: number;
   meanBatch: number | undefined;
   commitP99Ms: number | undefined;
-  /** HTTP answers by class (the bench posts over HTTP). */
+  /** HTTP answers by class (the bench's posts over HTTP). */
   http2xx: number;
   httpOther: number;
+  /** `ack` frames written (the bench's sends over WebSocket), from parley_ack_seconds, and the bucket bound of their p99 time, ms. */
+  wsAcks: number;
+  ackP99Ms: number | undefined;
   rateLimited: number;
   errorFrames: number;
   slowReadersClosed: number;
@@ -91,6 +94,7 @@ export function compareScrapes(before: MetricsScrape, after: MetricsScrape): Ser
   const p99 = histogramQuantile(before, after, 'parley_commit_seconds', 0.99);
   const lag = after.get('nodejs_eventloop_lag_p99_seconds');
   const http2xx = delta('parley_http_requests_total', /status="2\d\d"/);
+  const ackP99 = histogramQuantile(before, after, 'parley_ack_seconds', 0.99);
   return {
     deliveries: delta('parley_deliveries_total'),
     committed: delta('parley_messages_committed_total'),
@@ -99,6 +103,8 @@ export function compareScrapes(before: MetricsScrape, after: MetricsScrape): Ser
     commitP99Ms: p99 === undefined ? undefined : p99 * 1000,
     http2xx,
     httpOther: delta('parley_http_requests_total') - http2xx,
+    wsAcks: delta('parley_ack_seconds_count'),
+    ackP99Ms: ackP99 === undefined ? undefined : ackP99 * 1000,
     rateLimited: delta('parley_rate_limited_total'),
     errorFrames: delta('parley_errors_total'),
     slowReadersClosed: delta('parley_slow_readers_closed_total'),

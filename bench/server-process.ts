@@ -35,6 +35,20 @@ export const SERVER_LABELS: Record<ServerKind, string> = {
 /** Parley at either commit: the servers Parley's settings, users and checks apply to. */
 export const isParley = (kind: ServerKind): boolean => kind === 'parley' || kind === 'parley-before' || kind === 'parley-cluster';
 
+/**
+ * Parley's settings in the benchmark, on top of its defaults: the per-user send rate limit
+ * lifted so one publisher user can post at load-test rates, more connections per user, and
+ * the signup, room-creation and join limits lifted for a few users opening 1,000 rooms.
+ */
+export const PARLEY_ENV = {
+  SEND_RATE: '100000',
+  SEND_BURST: '1000000',
+  CONNECTIONS_PER_USER: '100',
+  LIMIT_SIGNUP_ADDRESS: '1000000/1',
+  LIMIT_ROOM_CREATE: '1000000/1',
+  LIMIT_JOIN: '1000000/1',
+};
+
 /** The older commit `--before` names, resolved. */
 export interface BeforeCommit {
   ref: string;
@@ -76,6 +90,8 @@ export interface StartOptions {
   wrap?: string[];
   /** Run the server under `node --cpu-prof`, writing its profile here when it stops. */
   profileDir?: string;
+  /** More flags for node (after --cpu-prof's), e.g. --perf-basic-prof. */
+  nodeFlags?: string[];
   /** The checkout to run the server from: this one by default, the worktree for 'parley-before'. */
   cwd?: string;
 }
@@ -91,7 +107,7 @@ export interface ServerRuntime {
 
 /** Starts a server and waits until it says where it listens. */
 export async function startServer(kind: ServerKind, pinning: Pinning, options: StartOptions = {}): Promise<ServerUnderTest> {
-  const { parleyEnv = {}, wrap = [], profileDir, cwd = ROOT } = options;
+  const { parleyEnv = {}, wrap = [], profileDir, nodeFlags = [], cwd = ROOT } = options;
   if (kind === 'parley-before' && cwd === ROOT) throw new Error('parley-before runs from the worktree of the older commit: pass its cwd');
   // The worktree's client is built when it is checked out; this checkout's may be missing or stale.
   if ((kind === 'parley' || kind === 'parley-cluster') && clientIsStale()) buildWebClient(ROOT);
@@ -112,7 +128,8 @@ export async function startServer(kind: ServerKind, pinning: Pinning, options: S
   // not NODE, which npm sets for its scripts) and on the allocator it picks (jemalloc where
   // the machine has it): the comparison is of servers, not mallocs.
   env.NODE = process.env.BENCH_NODE || process.execPath;
-  if (profileDir) env.NODE_FLAGS = `--cpu-prof --cpu-prof-dir ${profileDir}`;
+  const flags = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...nodeFlags];
+  if (flags.length) env.NODE_FLAGS = flags.join(' ');
   // The cluster's nodes share one port and may run on every core: one per core is the point
   // of it (on two cores, one of them beside the load processes). Started plainly they would
   // inherit the orchestrator's pinning to the load's core, and all share that one core.

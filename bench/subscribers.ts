@@ -12,11 +12,10 @@
  * in `sampleEvery` decodes each message and records latency (now minus the send time the
  * publisher stamped into the body; same machine, same clock) and checks that seqs follow on.
  */
-import WebSocket from 'ws';
 import { decode, encode } from '@msgpack/msgpack';
-import { io as socketIo } from 'socket.io-client';
 import * as hdr from 'hdr-histogram-js';
 import { forEachConcurrently } from './concurrency.js';
+import { isMsgFrame, openProtocolSocket, openSocketIo as openSocketIoClient } from './load-sockets.js';
 import type { FromSubscribers, LatencySummary, ServerKind, SubscriberReport, SubscriberSpec, ToSubscribers } from './load-messages.js';
 
 interface Connection {
@@ -59,21 +58,6 @@ const nowMs = () => performance.timeOrigin + performance.now();
 function reply(m: FromSubscribers): void {
   // After the orchestrator has gone, there is no one to tell.
   if (process.connected) process.send!(m);
-}
-
-/** Whether a binary frame is a `msg`: read `t` in place when it is the first key, else decode. */
-function isMsgFrame(b: Buffer): boolean {
-  const h = b[0]!;
-  const key = h >= 0x80 && h <= 0x8f ? 1 : h === 0xde ? 3 : h === 0xdf ? 5 : -1;
-  // "t" as fixstr (a1 74), then "msg" as fixstr (a3 6d 73 67)
-  if (key > 0 && b[key] === 0xa1 && b[key + 1] === 0x74) {
-    return b[key + 2] === 0xa3 && b[key + 3] === 0x6d && b[key + 4] === 0x73 && b[key + 5] === 0x67;
-  }
-  try {
-    return (decode(b) as Frame)?.t === 'msg';
-  } catch {
-    return false;
-  }
 }
 
 /** Latency and seq continuity of one message on a sampled connection. */
@@ -148,7 +132,7 @@ function opening(spec: SubscriberSpec, sampled: boolean, transport: { close(): v
 
 function openWs(url: string, spec: SubscriberSpec, sampled: boolean): Promise<Connection> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/ws', { headers: spec.cookie ? { cookie: spec.cookie } : {}, perMessageDeflate: false });
+    const ws = openProtocolSocket(url, spec.cookie);
     const o = opening(spec, sampled, { close: () => ws.close(1000), abort: () => ws.terminate() }, resolve, reject);
     ws.on('open', () => {
       if (spec.room === undefined) o.opened();
@@ -173,8 +157,7 @@ function openWs(url: string, spec: SubscriberSpec, sampled: boolean): Promise<Co
 
 function openSocketIo(url: string, spec: SubscriberSpec, sampled: boolean): Promise<Connection> {
   return new Promise((resolve, reject) => {
-    // forceNew: without it every client to the same URL shares one underlying connection.
-    const socket = socketIo(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: OPEN_TIMEOUT_MS });
+    const socket = openSocketIoClient(url, OPEN_TIMEOUT_MS);
     const o = opening(spec, sampled, { close: () => socket.disconnect(), abort: () => socket.disconnect() }, resolve, reject);
     socket.on('connect', () => {
       if (spec.room === undefined) o.opened();

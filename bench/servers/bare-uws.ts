@@ -6,6 +6,9 @@
  *   POST /api/rooms/:name/messages {body, cid?} -> publishes a `msg` frame to `room/<name>`
  *                                                  and answers 201 {id, seq, at}
  *   GET  /ws  (binary MessagePack) {t:'join', room} -> subscribes, answers `joined`
+ *                                  {t:'send', room, body, cid} -> publishes the same `msg` frame
+ *                                                  (the sender gets it too, as in Parley) and
+ *                                                  answers {t:'ack', cid, room, id, seq, at}
  *
  * Listens on 127.0.0.1:$PORT (0: any free port) and prints {"port": N} on stdout once
  * listening. SIGTERM or SIGINT closes the listen socket and exits.
@@ -25,6 +28,17 @@ let nextId = 1;
 
 const app = uws.App();
 
+/** Gives a post the room's next seq and an id and publishes its `msg` frame to every socket in the room. */
+function publishMessage(room: string, body: unknown, cid: unknown): { id: number; seq: number; at: number } {
+  const seq = (seqByRoom.get(room) ?? 0) + 1;
+  seqByRoom.set(room, seq);
+  const id = nextId++;
+  const at = Date.now();
+  const frame = { t: 'msg', room, id, seq, at, user: PUBLISHER, body, cid: cid ?? `c${id}` };
+  app.publish(`room/${room}`, packr.pack(frame), true);
+  return { id, seq, at };
+}
+
 app.post('/api/rooms/:name/messages', (res, req) => {
   const room = req.getParameter(0) ?? '';
   let aborted = false;
@@ -43,13 +57,8 @@ app.post('/api/rooms/:name/messages', (res, req) => {
       res.cork(() => res.writeStatus('400 Bad Request').end('{"error":{"code":"bad_json","message":"not JSON"}}'));
       return;
     }
-    const seq = (seqByRoom.get(room) ?? 0) + 1;
-    seqByRoom.set(room, seq);
-    const id = nextId++;
-    const at = Date.now();
-    const frame = { t: 'msg', room, id, seq, at, user: PUBLISHER, body: posted.body, cid: posted.cid ?? `c${id}` };
-    app.publish(`room/${room}`, packr.pack(frame), true);
-    res.cork(() => res.writeStatus('201 Created').writeHeader('content-type', 'application/json').end(JSON.stringify({ id, seq, at })));
+    const answer = publishMessage(room, posted.body, posted.cid);
+    res.cork(() => res.writeStatus('201 Created').writeHeader('content-type', 'application/json').end(JSON.stringify(answer)));
   });
 });
 
@@ -61,14 +70,22 @@ app.ws<Record<string, never>>('/ws', {
   sendPingsAutomatically: true,
   message: (ws, message, isBinary) => {
     if (!isBinary) return;
-    let frame: { t?: unknown; room?: unknown; ref?: unknown };
+    let frame: { t?: unknown; room?: unknown; ref?: unknown; body?: unknown; cid?: unknown };
     try {
       frame = unpackr.unpack(new Uint8Array(message.slice(0))) as typeof frame;
     } catch {
       return;
     }
-    if (frame.t !== 'join' || typeof frame.room !== 'string') return;
+    if (typeof frame.room !== 'string') return;
     const room = frame.room;
+    if (frame.t === 'send') {
+      // app.publish, not ws.publish: the sender's socket gets its copy too, as in Parley.
+      const ack: Record<string, unknown> = { t: 'ack', cid: frame.cid, room, ...publishMessage(room, frame.body, frame.cid) };
+      if (frame.ref !== undefined) ack.ref = frame.ref;
+      ws.send(packr.pack(ack), true);
+      return;
+    }
+    if (frame.t !== 'join') return;
     ws.subscribe(`room/${room}`);
     const joined: Record<string, unknown> = { t: 'joined', room, seq: seqByRoom.get(room) ?? 0, members: [], messages: [], truncated: false };
     if (frame.ref !== undefined) joined.ref = frame.ref;

@@ -5,6 +5,8 @@
  *
  *   POST /api/rooms/:name/messages {body, cid?} -> io.to(room).emit('msg', frame), 201 {id, seq, at}
  *   Socket.IO: emit('join', room) -> joins the room, answered by emit('joined', {...})
+ *              emit('send', {room, body, cid}, ack) -> the same io.to(room).emit('msg', frame)
+ *                                                 (the sender gets it too), then ack({id, seq, at})
  *
  * Listens on 127.0.0.1:$PORT (0: any free port) and prints {"port": N} on stdout once
  * listening. SIGTERM or SIGINT closes everything and exits.
@@ -34,13 +36,18 @@ function postMessage(req: IncomingMessage, res: ServerResponse, room: string): v
     } catch {
       return answer(res, 400, { error: { code: 'bad_json', message: 'not JSON' } });
     }
-    const seq = (seqByRoom.get(room) ?? 0) + 1;
-    seqByRoom.set(room, seq);
-    const id = nextId++;
-    const at = Date.now();
-    io.to(room).emit('msg', { t: 'msg', room, id, seq, at, user: PUBLISHER, body: posted.body, cid: posted.cid ?? `c${id}` });
-    answer(res, 201, { id, seq, at });
+    answer(res, 201, publishMessage(room, posted.body, posted.cid));
   });
+}
+
+/** Gives a post the room's next seq and an id and emits its `msg` frame to every socket in the room. */
+function publishMessage(room: string, body: unknown, cid: unknown): { id: number; seq: number; at: number } {
+  const seq = (seqByRoom.get(room) ?? 0) + 1;
+  seqByRoom.set(room, seq);
+  const id = nextId++;
+  const at = Date.now();
+  io.to(room).emit('msg', { t: 'msg', room, id, seq, at, user: PUBLISHER, body, cid: cid ?? `c${id}` });
+  return { id, seq, at };
 }
 
 // Socket.IO takes over /socket.io/ and passes every other request to this handler.
@@ -57,6 +64,11 @@ io.on('connection', (socket) => {
     if (typeof room !== 'string') return;
     void socket.join(room);
     socket.emit('joined', { t: 'joined', room, seq: seqByRoom.get(room) ?? 0, members: [], messages: [], truncated: false });
+  });
+  socket.on('send', (m: { room?: unknown; body?: unknown; cid?: unknown } | null, ack: unknown) => {
+    if (typeof m?.room !== 'string') return;
+    const answer = publishMessage(m.room, m.body, m.cid);
+    if (typeof ack === 'function') ack(answer);
   });
 });
 
