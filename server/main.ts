@@ -94,7 +94,8 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
   const guards = createAbuseGuards(abuse, limits, now);
   // Limiters forget the keys that are full again; their memory is also capped on its own.
   const stopGuardSweep = clock.every(GUARD_SWEEP_MS, () => guards.sweep());
-  const sessions = new SessionStore(orm, { clock });
+  // A single process revokes sessions only through its own store; cluster nodes read again.
+  const sessions = new SessionStore(orm, { clock, onlyWriter: !config.cluster.redisUrl });
   const rooms = new RoomStore(orm);
   const messages = new MessageStore(orm);
   const server = uws.App();
@@ -174,7 +175,7 @@ export async function startParley(config: Config, log: Logger, opts: ParleyOptio
     now,
     observer,
   });
-  const gateway = new WsGateway({ uws, log, limits, cookie, sessions, origins, presence, membership, handlers, now, observer });
+  const gateway = new WsGateway({ uws, log, limits, cookie, sessions, origins, presence, membership, handlers, topics, now, observer });
   gateway.attach(server);
   // Only now may anything publish to a topic: uWS makes its topic tree with the first
   // WebSocket route, and a publish before it crashes the process (SIGSEGV on the 20.30

@@ -2,7 +2,7 @@
  * SessionStore's cache against a real PostgreSQL, on a clock the test moves by hand: a
  * session in use is read again in the background, so its requests never wait on the
  * database, and a session deleted by another process (its row gone) still stops working
- * within the cache's 2 s.
+ * within the cache's 2 s. A single process, the only writer, reads a session once.
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,28 @@ describe('SessionStore cache', () => {
     }
     // The renewal at 2.0 s is the first read after the delete at 1.3 s.
     expect(elapsed).toBe(700);
+    store.close();
+  });
+
+  it('as the only writer (no cluster): trusts its read until the session expires, reads nothing more, and still revokes at once', async () => {
+    const clock = new ManualClock();
+    const store = new SessionStore(orm, { clock, onlyWriter: true });
+    const s = await newSession(store, 'only_writer');
+    const before = store.reads;
+    // An hour of use with long gaps: neither the requests nor a background renewal read.
+    for (let i = 0; i < 6; i++) {
+      await clock.advance(10 * 60_000);
+      expect((await store.lookup(s.sessionId))?.user.name).toBe('only_writer');
+    }
+    expect(store.reads).toEqual(before);
+    await store.revoke(s.sessionId);
+    expect(await store.lookup(s.sessionId)).toBeNull();
+    // Past its expiry (30 days), the entry is not trusted: the row is read again.
+    const t = await newSession(store, 'only_writer_2');
+    await clock.advance(31 * 24 * 3600_000);
+    const reads = store.reads.onRequest;
+    expect(await store.lookup(t.sessionId)).toBeNull();
+    expect(store.reads.onRequest).toBe(reads + 1);
     store.close();
   });
 

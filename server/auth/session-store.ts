@@ -3,6 +3,10 @@
  * is the truth, so deleting it (logout, password change) revokes at once on this process
  * and within CACHE_MS on any other; in a cluster the other nodes are told at once
  * (revocation-relay.ts) and close that session's sockets too.
+ *
+ * A process that is the only writer of its sessions (`onlyWriter`: a single Parley, no
+ * cluster) revokes through this store alone, so what it read stays true until the session
+ * expires: it keeps its reads that long and never reads again in the background.
  */
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -20,6 +24,8 @@ export interface SessionCacheOptions {
   cacheMs?: number;
   /** A session used within this long, ms, is kept read ahead (see renew()). */
   warmMs?: number;
+  /** No other process writes sessions: a read is good until the session expires. */
+  onlyWriter?: boolean;
   clock?: Clock;
 }
 
@@ -46,6 +52,7 @@ export class SessionStore {
   private counts = { onRequest: 0, renewals: 0 };
   private readonly cacheMs: number;
   private readonly warmMs: number;
+  private readonly onlyWriter: boolean;
   private readonly clock: Clock;
 
   constructor(
@@ -54,6 +61,7 @@ export class SessionStore {
   ) {
     this.cacheMs = opts.cacheMs ?? 2000;
     this.warmMs = opts.warmMs ?? 5 * 60_000;
+    this.onlyWriter = opts.onlyWriter ?? false;
     this.clock = opts.clock ?? systemClock;
   }
 
@@ -70,11 +78,12 @@ export class SessionStore {
   async create(user: Member): Promise<SessionUser> {
     const em = this.orm.em.fork();
     const id = randomBytes(32).toString('base64url');
-    em.create(Session, { id, user: user.id, createdAt: new Date(), expiresAt: new Date(this.clock.now() + SESSION_TTL_MS) });
+    const expiresAt = this.clock.now() + SESSION_TTL_MS;
+    em.create(Session, { id, user: user.id, createdAt: new Date(), expiresAt: new Date(expiresAt) });
     await em.flush();
     const value = { sessionId: id, user: { id: user.id, name: user.name } };
     const now = this.clock.now();
-    this.remember(id, { value, until: now + this.cacheMs, usedAt: now });
+    this.remember(id, { value, until: this.trustedUntil(now, expiresAt), usedAt: now });
     return value;
   }
 
@@ -103,24 +112,32 @@ export class SessionStore {
     const revocations = this.revocations;
     const startedAt = this.clock.now();
     this.counts.onRequest++;
-    const value = (await this.read([sessionId])).get(sessionId) ?? null;
+    const found = (await this.read([sessionId])).get(sessionId);
+    const value = found?.value ?? null;
     // A revocation while the row was being read may have come after the read: answer this
     // request (it began before the revocation) but keep nothing.
     if (revocations !== this.revocations) return value;
-    this.remember(sessionId, { value, until: startedAt + this.cacheMs, usedAt: this.clock.now() });
+    // An unknown id stays unknown only CACHE_MS: the session may be created elsewhere.
+    this.remember(sessionId, { value, until: found ? this.trustedUntil(startedAt, found.expiresAt) : startedAt + this.cacheMs, usedAt: this.clock.now() });
     return value;
   }
 
+  /** Until when a read of a session that began at `readAt` may be trusted. */
+  private trustedUntil(readAt: number, expiresAt: number): number {
+    return this.onlyWriter ? expiresAt : Math.min(expiresAt, readAt + this.cacheMs);
+  }
+
   /** The live (unexpired) sessions among these ids; the rest are absent from the map. */
-  private async read(ids: string[]): Promise<Map<string, SessionUser>> {
+  private async read(ids: string[]): Promise<Map<string, { value: SessionUser; expiresAt: number }>> {
     const rows = await this.orm.em.fork().find(Session, { id: { $in: ids }, expiresAt: { $gt: new Date(this.clock.now()) } }, { populate: ['user'] });
-    return new Map(rows.map((r) => [r.id, { sessionId: r.id, user: { id: r.user.id, name: r.user.name } }]));
+    return new Map(rows.map((r) => [r.id, { value: { sessionId: r.id, user: { id: r.user.id, name: r.user.name } }, expiresAt: r.expiresAt.getTime() }]));
   }
 
   private remember(sessionId: string, entry: Entry): void {
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(sessionId, entry);
-    this.stopRenewing ??= this.clock.every(this.cacheMs / 2, () => this.renew());
+    // The only writer has nothing to learn from reading again.
+    if (!this.onlyWriter) this.stopRenewing ??= this.clock.every(this.cacheMs / 2, () => this.renew());
   }
 
   /**
@@ -154,8 +171,9 @@ export class SessionStore {
           // Revoked here meanwhile (the entry is gone), or read again by a request (a newer
           // entry): either way this read is not the latest word.
           if (this.cache.get(id) !== entry) continue;
-          entry.value = found.get(id) ?? null;
-          entry.until = startedAt + this.cacheMs;
+          const row = found.get(id);
+          entry.value = row?.value ?? null;
+          entry.until = row ? this.trustedUntil(startedAt, row.expiresAt) : startedAt + this.cacheMs;
         }
       }
     } catch {

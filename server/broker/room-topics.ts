@@ -17,6 +17,9 @@ export function userTopic(userId: number): string {
 }
 
 export class RoomTopics {
+  /** Frames published so far: a socket's output queue grows only when this does. */
+  published = 0;
+
   constructor(
     private readonly app: Pick<TemplatedApp, 'publish' | 'numSubscribers'>,
     /** Told how many sockets each publish reached (the deliveries metric). */
@@ -24,6 +27,7 @@ export class RoomTopics {
   ) {}
 
   publish(topic: string, frame: Uint8Array): void {
+    this.published++;
     this.app.publish(topic, frame, true);
     if (this.delivered) this.delivered(this.app.numSubscribers(topic));
   }

@@ -33,6 +33,8 @@ export interface GatewayDeps {
   presence: Presence;
   membership: RoomMembership;
   handlers: RoomHandlers;
+  /** Counts the frames published to topics (the sweep of output queues skips quiet times). */
+  topics: { readonly published: number };
   /** The clock of the per-connection send limit. */
   now: () => number;
   observer?: SocketObserver;
@@ -61,6 +63,8 @@ export class WsGateway {
   private sockets = new Set<Socket>();
   private bySession = new Map<string, Set<Socket>>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** topics.published at the last sweep. */
+  private sweptAt = -1;
   private readonly parse;
 
   constructor(private readonly d: GatewayDeps) {
@@ -242,6 +246,11 @@ export class WsGateway {
   }
 
   private sweepSlowReaders(): void {
+    // A queue grows only by sends: frames sent straight to one socket are checked as they
+    // go (sendObserved), so with nothing published since the last sweep none can have
+    // passed the limit. A quiet server then skips the walk over every socket.
+    if (this.d.topics.published === this.sweptAt) return;
+    this.sweptAt = this.d.topics.published;
     const max = this.d.limits.maxBufferedBytes;
     for (const ws of this.sockets) {
       if (closeIfTooFarBehind(ws, max)) this.d.observer?.slowReaderClosed();

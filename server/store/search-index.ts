@@ -101,35 +101,44 @@ export class SearchIndexer {
   private async batch(): Promise<{ locked: boolean; scanned: number; swept?: boolean }> {
     const sweeping = this.sweep && Date.now() - this.lastSweep >= SWEEP_MS;
     if (sweeping) this.lastSweep = Date.now();
-    return this.orm.em.fork().transactional(async (em) => {
-      const lock = await em.execute<Array<{ ok: boolean }>>('SELECT pg_try_advisory_xact_lock(?) AS ok', [LOCK_KEY.toString()]);
-      if (!lock[0]?.ok) return { locked: false, scanned: 0 };
-      // Nothing here needs to survive a crash: a row lost with its commit is made again (its
-      // message is after the highest id indexed then). So no wait for the WAL flush.
-      await em.execute('SET LOCAL synchronous_commit TO off');
-      // Where the index stands, read from it rather than remembered: after a crash of
-      // PostgreSQL the rows it lost are simply after it again.
-      const head = await em.execute<Array<{ max: string | null }>>('SELECT max(message_id) AS max FROM message_search');
-      const horizon = Number(head[0]?.max ?? 0);
-      const from = sweeping ? Math.max(0, horizon - LOOKBACK) : horizon;
-      // The probe is a LATERAL with LIMIT 1 so that it stays one index lookup per candidate:
-      // as a plain NOT EXISTS the planner may read the whole index table to hash it.
-      const rows = await em.execute<Array<{ scanned: string }>>(
-        `WITH c AS MATERIALIZED (
-           SELECT id, room_id, body FROM messages
-            WHERE id > ? AND kind = 'msg' AND deleted_at IS NULL ORDER BY id LIMIT ?
-         ), added AS (
-           INSERT INTO message_search (message_id, room_id, tsv)
-           SELECT c.id, c.room_id, to_tsvector('simple', c.body) FROM c
-             LEFT JOIN LATERAL (SELECT 1 AS found FROM message_search s WHERE s.message_id = c.id LIMIT 1) s ON true
-            WHERE s.found IS NULL
-           ON CONFLICT (message_id) DO NOTHING
-           RETURNING message_id
-         )
-         SELECT (SELECT count(*) FROM c) AS scanned`,
-        [from, BATCH],
-      );
-      return { locked: true, scanned: Number(rows[0]?.scanned ?? 0), swept: sweeping };
-    });
+    const rows = await this.orm.em.fork().execute<Array<{ locked: boolean; scanned: string; relaxed: string }>>(INDEX_BATCH, [LOCK_KEY.toString(), sweeping ? LOOKBACK : 0, BATCH]);
+    const row = rows[0];
+    return { locked: row?.locked === true, scanned: Number(row?.scanned ?? 0), swept: sweeping };
   }
 }
+
+/**
+ * One run's batch as one statement (one round trip, its own transaction), which a quiet
+ * server pays once a second at most:
+ * - the advisory lock lets one node of a cluster index at a time; the others find no rows;
+ * - nothing here needs to survive a crash (a row lost with its commit is made again: its
+ *   message is after the highest id indexed then), so the commit does not wait for the WAL
+ *   flush (synchronous_commit off, for this transaction);
+ * - where the index stands is read from it rather than remembered: after a crash of
+ *   PostgreSQL the rows it lost are simply after it again. A sweep starts LOOKBACK ids
+ *   before it. Another node's batch that commits after this statement's snapshot is met by
+ *   ON CONFLICT;
+ * - the probe is a LATERAL with LIMIT 1 so that it stays one index lookup per candidate: as
+ *   a plain NOT EXISTS the planner may read the whole index table to hash it.
+ * Unreferenced plain CTEs are not run: the last SELECT names each one that must be.
+ */
+const INDEX_BATCH = `
+WITH lock AS (
+  SELECT pg_try_advisory_xact_lock(?) AS ok
+), relaxed AS (
+  SELECT set_config('synchronous_commit', 'off', true) FROM lock WHERE ok
+), c AS MATERIALIZED (
+  SELECT m.id, m.room_id, m.body FROM messages m, lock
+   WHERE lock.ok
+     AND m.id > greatest(0, (SELECT coalesce(max(message_id), 0) FROM message_search) - ?)
+     AND m.kind = 'msg' AND m.deleted_at IS NULL
+   ORDER BY m.id LIMIT ?
+), added AS (
+  INSERT INTO message_search (message_id, room_id, tsv)
+  SELECT c.id, c.room_id, to_tsvector('simple', c.body) FROM c
+    LEFT JOIN LATERAL (SELECT 1 AS found FROM message_search s WHERE s.message_id = c.id LIMIT 1) s ON true
+   WHERE s.found IS NULL
+  ON CONFLICT (message_id) DO NOTHING
+  RETURNING message_id
+)
+SELECT (SELECT ok FROM lock) AS locked, (SELECT count(*) FROM c) AS scanned, (SELECT count(*) FROM relaxed) AS relaxed`;
