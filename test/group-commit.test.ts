@@ -114,6 +114,23 @@ describe('GroupCommitWriter', () => {
     expect(outcomes[1]).toMatchObject({ status: 'fulfilled' });
   });
 
+  it('a send alone (its own statement) numbers on from batches, answers a retried cid, and finds a gone room', async () => {
+    const published: ChatMessage[][] = [];
+    const { w, submit } = writer(published);
+    const [a, b] = await Promise.all([submit(send(1, 0, 'mix-a')), submit(send(1, 1, 'mix-b'))]);
+    const lone = await submit(send(1, 2, 'mix-lone', 'alone'));
+    expect(lone.message.seq).toBe(Math.max(a.message.seq, b.message.seq) + 1);
+    expect(lone.duplicate).toBe(false);
+    const retried = await submit(send(1, 2, 'mix-lone', 'changed on retry'));
+    expect(retried).toEqual({ message: { ...lone.message }, duplicate: true });
+    expect(retried.message.body).toBe('alone');
+    const next = await submit(send(1, 0, 'mix-next'));
+    expect(next.message.seq).toBe(lone.message.seq + 1);
+    await expect(submit({ ...send(1, 0, 'mix-ghost'), roomId: 999_998 })).rejects.toBeInstanceOf(RoomGone);
+    expect(published.flat().map((m) => m.cid)).toEqual([...[a, b].sort((x, y) => x.message.seq - y.message.seq).map((r) => r.message.cid), 'mix-lone', 'mix-next']);
+    expect(w.committed.messages).toBe(4);
+  });
+
   it('publishes a batch that committed although its answer was lost, once, before the next batch', async () => {
     const published: ChatMessage[][] = [];
     let calls = 0;

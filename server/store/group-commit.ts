@@ -2,8 +2,8 @@
  * The group-commit writer: every message is stored before anyone hears of it.
  *
  * Sends queue up while a commit is in flight and go together as the next batch (at most
- * `maxBatch`). Each batch is one SQL statement, hence one transaction (see COMMIT_BATCH):
- * it locks the batch's rooms, answers retried cids from the unique key, moves each room's
+ * `maxBatch`). Each batch is one SQL statement, hence one transaction (see COMMIT_BATCH, and
+ * COMMIT_ONE for a batch of one): it locks the batch's rooms, answers retried cids from the unique key, moves each room's
  * last_seq on by its count and inserts every new row. After it commits, `onCommitted` gets
  * the new messages in seq order per room (the caller publishes them), and only then are the
  * senders answered.
@@ -238,25 +238,7 @@ export class GroupCommitWriter {
 
     const at = Date.now();
     const started = performance.now();
-    const rows = await this.opts.run((db) =>
-      db.query<{
-        kind: 'new' | 'old' | 'gone';
-        ord: string | null;
-        id: string | null;
-        seq: number | null;
-        room_id: number | null;
-        user_id: number | null;
-        cid: string | null;
-        body: string | null;
-        created_at: string | null;
-      }>(
-        {
-          name: 'parley_commit_batch',
-          text: COMMIT_BATCH,
-          values: [firsts.map((p) => p.roomId), firsts.map((p) => p.user.id), firsts.map((p) => p.body), firsts.map((p) => p.cid), new Date(at)],
-        },
-      ),
-    ).then((r) => r.rows);
+    const rows = await this.opts.run((db) => (firsts.length === 1 ? commitOne(db, firsts[0]!, at) : commitBatch(db, firsts, at)));
     this.opts.onBatch?.(firsts.length, (performance.now() - started) / 1000);
 
     // Committed. Publish first, in seq order per room, then answer the senders.
@@ -296,6 +278,38 @@ export class GroupCommitWriter {
   }
 }
 
+/** A row of a commit's answer: a new message, a cid stored before, or a room that is gone. */
+interface CommitRow {
+  kind: 'new' | 'old' | 'gone';
+  /** The send's position in the batch, from 1 (for 'old' and 'gone'). */
+  ord: string | null;
+  id: string | null;
+  seq: number | null;
+  /** For 'new': the send's key, unique within a batch. */
+  room_id: number | null;
+  user_id: number | null;
+  cid: string | null;
+  /** For 'old': the stored message. */
+  body: string | null;
+  created_at: string | null;
+}
+
+async function commitBatch(db: SqlClient, firsts: Send[], at: number): Promise<CommitRow[]> {
+  const values = [firsts.map((p) => p.roomId), firsts.map((p) => p.user.id), firsts.map((p) => p.body), firsts.map((p) => p.cid), new Date(at)];
+  return (await db.query<CommitRow>({ name: 'parley_commit_batch', text: COMMIT_BATCH, values })).rows;
+}
+
+/** The same for one send, in COMMIT_ONE's cheaper statement, answered in the batch's shape. */
+async function commitOne(db: SqlClient, p: Send, at: number): Promise<CommitRow[]> {
+  const { rows } = await db.query<{ kind: 'new' | 'old'; id: string; seq: number; body: string | null; created_at: string | null }>({
+    name: 'parley_commit_one',
+    text: COMMIT_ONE,
+    values: [p.roomId, p.user.id, p.body, p.cid, new Date(at)],
+  });
+  if (rows.length === 0) return [{ kind: 'gone', ord: '1', id: null, seq: null, room_id: null, user_id: null, cid: null, body: null, created_at: null }];
+  return rows.map((r) => ({ ...r, ord: '1', room_id: p.roomId, user_id: p.user.id, cid: p.cid }));
+}
+
 /**
  * Joins each row `i` (room_id, user_id, cid) to its stored message `m`, if any, with one
  * unique-index probe per row: as a plain join the planner hashes the whole messages table
@@ -315,7 +329,7 @@ const STORED_MESSAGE_OF_I = `CROSS JOIN LATERAL (
  * key then fails the statement, and the batch is written again row by row (commitEach),
  * where the repeated cid is found and answered like any other.
  */
-const COMMIT_BATCH = `
+export const COMMIT_BATCH = `
 WITH input AS (
   SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[]) WITH ORDINALITY AS t(room_id, user_id, body, cid, ord)
 ), locked AS (
@@ -343,6 +357,27 @@ UNION ALL
 SELECT 'old', e.ord, e.id, e.seq, NULL, NULL, NULL, e.body, e.created_at FROM earlier e
 UNION ALL
 SELECT 'gone', i.ord, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM input i WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.id = i.room_id)
+`;
+
+/**
+ * One send alone, the common case at a low message rate, where every post is its own
+ * commit: the batch statement's arrays, window function and unions cost PostgreSQL about
+ * half again what a plain one-row INSERT does (bench/commit-cost.ts); this one stays close
+ * to it. The same rules: a cid already stored is answered from its row (and nothing is
+ * written), the room's last_seq moves on by one under its row lock, the row goes in. No row
+ * back means the room is gone.
+ */
+export const COMMIT_ONE = `
+WITH earlier AS (
+  SELECT id, seq, body, created_at FROM messages WHERE room_id = $1 AND user_id = $2 AND cid = $4 LIMIT 1
+), bumped AS (
+  UPDATE rooms SET last_seq = last_seq + 1, last_at = $5 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM earlier) RETURNING last_seq
+), inserted AS (
+  INSERT INTO messages (room_id, seq, user_id, body, cid, created_at) SELECT $1, last_seq, $2, $3, $4, $5 FROM bumped RETURNING id, seq
+)
+SELECT 'new' AS kind, id, seq, NULL::text AS body, NULL::timestamptz AS created_at FROM inserted
+UNION ALL
+SELECT 'old', id, seq, body, created_at FROM earlier
 `;
 
 function toMessage(p: Send, id: number, seq: number, at: number): ChatMessage {
