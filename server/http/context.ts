@@ -20,10 +20,10 @@ export interface AppVars {
   /** The room of a /rooms/:name route, once roomParam has checked the caller may use it. */
   room: RoomRef;
   /**
-   * Aborted when the request's deadline answered 503 for it: a route about to do something
+   * `aborted` once the request's deadline answered 503 for it: a route about to do something
    * that cannot be taken back (create an account) checks it first.
    */
-  deadline: AbortSignal;
+  deadline: { readonly aborted: boolean };
   /** The request's id (X-Request-Id), for its log lines. */
   requestId: string;
 }

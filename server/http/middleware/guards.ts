@@ -37,11 +37,13 @@ export const UNAVAILABLE_RETRY_MS = 2000;
 export function deadline(ms: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     let timer: NodeJS.Timeout | undefined;
-    const expired = new AbortController();
-    c.set('deadline', expired.signal);
+    // A plain flag: nothing listens for an abort, and an AbortController per request showed
+    // in a closed loop's profile (createAbortSignal, 0.5% of the main thread).
+    const expired = { aborted: false };
+    c.set('deadline', expired);
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        expired.abort();
+        expired.aborted = true;
         reject(new ApiError('unavailable', `no answer within ${ms} ms; retry shortly`, UNAVAILABLE_RETRY_MS));
       }, ms);
     });
