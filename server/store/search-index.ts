@@ -101,10 +101,15 @@ export class SearchIndexer {
   private async batch(): Promise<{ locked: boolean; scanned: number; swept?: boolean }> {
     const sweeping = this.sweep && Date.now() - this.lastSweep >= SWEEP_MS;
     if (sweeping) this.lastSweep = Date.now();
-    const rows = await this.orm.em.fork().execute<Array<{ locked: boolean; scanned: string; relaxed: string }>>(INDEX_BATCH, [LOCK_KEY.toString(), sweeping ? LOOKBACK : 0, BATCH]);
+    const rows = await this.orm.em.fork().execute<Array<{ locked: boolean; scanned: string; relaxed: string }>>(INDEX_BATCH, indexBatchValues(sweeping ? LOOKBACK : 0));
     const row = rows[0];
     return { locked: row?.locked === true, scanned: Number(row?.scanned ?? 0), swept: sweeping };
   }
+}
+
+/** INDEX_BATCH's values: the lock's key, how far back before the index's head to look, the page. */
+export function indexBatchValues(lookback: number): [string, number, number] {
+  return [LOCK_KEY.toString(), lookback, BATCH];
 }
 
 /**
@@ -122,7 +127,7 @@ export class SearchIndexer {
  *   a plain NOT EXISTS the planner may read the whole index table to hash it.
  * Unreferenced plain CTEs are not run: the last SELECT names each one that must be.
  */
-const INDEX_BATCH = `
+export const INDEX_BATCH = `
 WITH lock AS (
   SELECT pg_try_advisory_xact_lock(?) AS ok
 ), relaxed AS (
