@@ -146,6 +146,8 @@ async function measuredRun(settings: Settings, perfDir: string, before?: { dir: 
   } finally {
     await Promise.all([publisher.stop(), subscribers.stop()]);
     await server.stop();
+    // node --perf-basic-prof's symbol map, read by perf script above.
+    rmSync(`/tmp/perf-${server.pid}.map`, { force: true });
   }
   return windows;
 }
