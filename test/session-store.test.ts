@@ -80,17 +80,22 @@ describe('SessionStore cache', () => {
     store.close();
   });
 
-  it('as the only writer (no cluster): trusts its read until the session expires, reads nothing more, and still revokes at once', async () => {
+  it('as the only writer (no cluster): trusts its read while the session is in use, reads nothing in the background, and still revokes at once', async () => {
     const clock = new ManualClock();
     const store = new SessionStore(orm, { clock, onlyWriter: true });
     const s = await newSession(store, 'only_writer');
     const before = store.reads;
-    // An hour of use with long gaps: neither the requests nor a background renewal read.
-    for (let i = 0; i < 6; i++) {
-      await clock.advance(10 * 60_000);
+    // An hour of use, a request every 4 minutes: neither the requests nor a renewal read.
+    for (let i = 0; i < 15; i++) {
+      await clock.advance(4 * 60_000);
       expect((await store.lookup(s.sessionId))?.user.name).toBe('only_writer');
     }
     expect(store.reads).toEqual(before);
+    // Unused for longer than 5 minutes: its next use reads it once.
+    await clock.advance(6 * 60_000);
+    expect((await store.lookup(s.sessionId))?.user.name).toBe('only_writer');
+    expect(await store.lookup(s.sessionId)).not.toBeNull();
+    expect(store.reads).toEqual({ ...before, onRequest: before.onRequest + 1 });
     await store.revoke(s.sessionId);
     expect(await store.lookup(s.sessionId)).toBeNull();
     // Past its expiry (30 days), the entry is not trusted: the row is read again.

@@ -6,7 +6,8 @@
  *
  * A process that is the only writer of its sessions (`onlyWriter`: a single Parley, no
  * cluster) revokes through this store alone, so what it read stays true until the session
- * expires: it keeps its reads that long and never reads again in the background.
+ * expires: it never reads again in the background, and keeps a read while the session is
+ * in use (used within WARM_MS); one unused for longer is read again at its next use.
  */
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -24,7 +25,7 @@ export interface SessionCacheOptions {
   cacheMs?: number;
   /** A session used within this long, ms, is kept read ahead (see renew()). */
   warmMs?: number;
-  /** No other process writes sessions: a read is good until the session expires. */
+  /** No other process writes sessions: a read of a session in use is good until it expires. */
   onlyWriter?: boolean;
   clock?: Clock;
 }
@@ -97,7 +98,7 @@ export class SessionStore {
   lookupNow(sessionId: string): SessionUser | null | undefined {
     const now = this.clock.now();
     const hit = this.cache.get(sessionId);
-    if (!hit || hit.until <= now) return undefined;
+    if (!hit || hit.until <= now || (this.onlyWriter && now - hit.usedAt > this.warmMs)) return undefined;
     hit.usedAt = now;
     return hit.value;
   }
