@@ -25,8 +25,27 @@ import { retriedOpenings } from './report.js';
 import { startServer, type ServerUnderTest } from './server-process.js';
 
 export const CONNECTIONS_PER_USER = 100;
-/** Time given to the server after connecting (or before) so its RSS settles. */
-const SETTLE_MS = 1000;
+/**
+ * The server's RSS once it holds still: two samples SETTLE_STEP_MS apart within 0.5%, or
+ * SETTLE_MAX_MS. The sign-ups before the connections hash passwords with argon2, whose
+ * memory the allocator hands back over the next seconds (jemalloc's decay is 10 s): taken
+ * 1 s after them, the baseline was high enough once (2026-12-03) that 10,000 connections
+ * came out at -0.37 KB each.
+ */
+const SETTLE_STEP_MS = 500;
+const SETTLE_MAX_MS = 20_000;
+
+async function settledRss(pid: number): Promise<number | undefined> {
+  const started = performance.now();
+  let last = rssBytes(pid);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, SETTLE_STEP_MS));
+    const now = rssBytes(pid);
+    if (now === undefined || last === undefined) return now;
+    if (Math.abs(now - last) <= last * 0.005 || performance.now() - started >= SETTLE_MAX_MS) return now;
+    last = now;
+  }
+}
 
 
 /** A command prefix that gives a process `need` open files, or none when the hard limit allows. */
@@ -61,14 +80,12 @@ export async function runConnectionScale(connections: number, pinning: Pinning, 
     const t0 = performance.now();
     const cookies = await signUpUsers(server.url, 'idle', users);
     const signupSeconds = (performance.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
-    const rssBeforeBytes = rssBytes(server.pid);
+    const rssBeforeBytes = await settledRss(server.pid);
 
     progress.status(`connection scale: opening ${connections.toLocaleString('en-US')} idle connections`);
     const specs: SubscriberSpec[] = Array.from({ length: connections }, (_, i) => ({ cookie: cookies[i % users] }));
     const opened = await subscribers.request({ type: 'open', kind: 'parley', url: server.url, connections: specs, sampleEvery: 1, concurrency: 100 }, 'opened', 600_000);
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
-    const rssAfterBytes = rssBytes(server.pid);
+    const rssAfterBytes = await settledRss(server.pid);
     const result: ConnectionScaleResult = {
       connections,
       opened: opened.opened,
