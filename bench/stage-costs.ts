@@ -77,6 +77,8 @@ interface Window {
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 interface Settings {
+  /** Leave node's perf map (/tmp/perf-<pid>.map) behind, so that kept perf data can be read later. */
+  keepMaps: boolean;
   rooms: number;
   subscribersPerRoom: number;
   idleSeconds: number;
@@ -146,8 +148,8 @@ async function measuredRun(settings: Settings, perfDir: string, before?: { dir: 
   } finally {
     await Promise.all([publisher.stop(), subscribers.stop()]);
     await server.stop();
-    // node --perf-basic-prof's symbol map, read by perf script above.
-    rmSync(`/tmp/perf-${server.pid}.map`, { force: true });
+    // node --perf-basic-prof's symbol map, read by perf script above (and by a later one, with --keep).
+    if (!settings.keepMaps) rmSync(`/tmp/perf-${server.pid}.map`, { force: true });
   }
   return windows;
 }
@@ -167,6 +169,7 @@ async function main(): Promise<void> {
   const before = values.before === undefined ? undefined : resolveBefore(values.before);
   const scenario = parseScenarios(values.scenario!)[0]!;
   const settings: Settings = {
+    keepMaps: values.keep !== undefined,
     rooms: scenario.rooms,
     subscribersPerRoom: scenario.subscribersPerRoom,
     idleSeconds: Number(values.idle),
@@ -187,7 +190,7 @@ async function main(): Promise<void> {
     worktree?.remove();
     if (!values.keep) rmSync(perfDir, { recursive: true, force: true });
   }
-  if (values.keep) console.log(`perf data kept in ${perfDir} (N.data: window N, before-N.data: the older commit's); read with perf report -i FILE`);
+  if (values.keep) console.log(`perf data kept in ${perfDir} (N.data: window N, before-N.data: the older commit's), and node's symbol maps in /tmp/perf-<pid>.map; read with perf report -i FILE`);
   const label = `${scenario.label}, ${new Date().toISOString().slice(0, 10)}`;
   let report = renderReport(windows, `Parley ${label}`, scenario.subscribersPerRoom);
   if (before && beforeWindows) {
