@@ -1,9 +1,10 @@
 /**
  * PostgreSQL's own CPU per stored message: Parley's group-commit statements (the one for a
- * lone send, and the batch one given one row) against a plain single-row INSERT, on an embedded PostgreSQL of its own (fsync on, Parley's schema), one
- * statement at a time at a steady pace (each its own transaction, as at a low message rate)
- * and back to back. The CPU is that of every PostgreSQL process (backend, WAL writer,
- * checkpointer...) from /proc over each variant, divided by its statements.
+ * lone send, and the batch one given one row) against a plain single-row INSERT, on an
+ * embedded PostgreSQL of its own (fsync on, Parley's schema), one statement at a time at a
+ * steady pace (each its own transaction, as at a low message rate) and back to back. The
+ * CPU is that of every PostgreSQL process (backend, WAL writer, checkpointer...) from /proc
+ * over each variant, divided by its statements.
  *
  *   node --import tsx bench/commit-cost.ts [--statements 400] [--pace-ms 50]
  */
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     await client.query(`INSERT INTO users (name, password_hash, created_at) VALUES ('u', 'x', now())`);
-    await client.query(`INSERT INTO rooms (name, kind, created_at) VALUES ('plain', 'public', now()), ('batch', 'public', now()), ('custom', 'public', now())`);
+    await client.query(`INSERT INTO rooms (name, kind, created_at) VALUES ('plain', 'public', now()), ('batch', 'public', now()), ('one', 'public', now())`);
     const body = 'a message of a typical length, some fifty characters';
     let plainSeq = 0;
     const variants: Variant[] = [

@@ -37,10 +37,10 @@ export const OUTSIDE = {
 };
 
 export interface PerfStages {
-  /** Samples per stage, main thread and other threads apart. */
+  /** The main thread's samples per stage. */
   main: Map<string, number>;
-  others: Map<string, number>;
   mainSamples: number;
+  /** Samples of every other thread. */
   otherSamples: number;
   /** Samples whose innermost frame was in the kernel, main thread. */
   mainKernel: number;
@@ -91,16 +91,16 @@ function stageOfStack(frames: Array<{ sym: string; dso: string }>): string {
 
 export function readPerf(file: string, mainTid: number): PerfStages {
   const text = execFileSync('perf', ['script', '-i', file, '-F', 'tid,ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
-  const out: PerfStages = { main: new Map(), others: new Map(), mainSamples: 0, otherSamples: 0, mainKernel: 0 };
+  const out: PerfStages = { main: new Map(), mainSamples: 0, otherSamples: 0, mainKernel: 0 };
   const flush = (tid: number, frames: Array<{ sym: string; dso: string }>) => {
+    if (tid !== mainTid) {
+      out.otherSamples++;
+      return;
+    }
     const stage = stageOfStack(frames);
-    const isMain = tid === mainTid;
-    const into = isMain ? out.main : out.others;
-    into.set(stage, (into.get(stage) ?? 0) + 1);
-    if (isMain) {
-      out.mainSamples++;
-      if (frames[0]?.dso.includes('kernel')) out.mainKernel++;
-    } else out.otherSamples++;
+    out.main.set(stage, (out.main.get(stage) ?? 0) + 1);
+    out.mainSamples++;
+    if (frames[0]?.dso.includes('kernel')) out.mainKernel++;
   };
   let tid: number | undefined;
   let frames: Array<{ sym: string; dso: string }> = [];

@@ -40,26 +40,30 @@ interface StatLine {
   reapedTicks: number;
 }
 
-/** Time on a CPU of every live thread of the process, µs (0 once it is gone). */
-function runTimeUs(pid: number): number {
-  let total = 0;
+/** Each live thread's time on a CPU, µs, by thread id (empty once the process is gone). */
+export function threadRunTimes(pid: number): Map<number, number> {
+  const times = new Map<number, number>();
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return 0;
+    return times;
   }
-  for (const tid of tids) total += threadRunTimeUs(pid, Number(tid));
-  return total;
+  for (const tid of tids) {
+    try {
+      times.set(Number(tid), Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1000);
+    } catch {
+      /* the thread ended meanwhile */
+    }
+  }
+  return times;
 }
 
-/** One thread's time on a CPU, µs. */
-export function threadRunTimeUs(pid: number, tid: number): number {
-  try {
-    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
-  } catch {
-    return 0;
-  }
+/** Time on a CPU of every live thread of the process, µs. */
+function runTimeUs(pid: number): number {
+  let total = 0;
+  for (const us of threadRunTimes(pid).values()) total += us;
+  return total;
 }
 
 function readStat(pid: number): StatLine | undefined {

@@ -14,7 +14,7 @@
  * --before REF measures Parley at that commit first (from a throwaway git worktree, as the
  * fan-out bench does), then this checkout, and puts the two side by side.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ import { detectPinning, LOAD_CORE, pinSelf } from './cpu-pinning.js';
 import { parseScenarios } from './fan-out.js';
 import { LoadProcess } from './load-process.js';
 import type { FromPublisher, FromSubscribers, PublishResult, SubscriberSpec, ToPublisher, ToSubscribers } from './load-messages.js';
-import { cpuSample, threadRunTimeUs } from './proc-stats.js';
+import { cpuSample, threadRunTimes } from './proc-stats.js';
 import { OUTSIDE, perfAvailable, recordPerf, type PerfStages } from './perf-stages.js';
 import { addWorktree, resolveBefore } from './before-worktree.js';
 import { compareScrapes, scrapeMetrics, type ServerMetricsView } from './server-metrics.js';
@@ -42,20 +42,23 @@ interface ThreadCpu {
 
 function readThreadCpu(pid: number): ThreadCpu {
   const byName = new Map<string, number>();
+  let main = 0;
   let others = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
-    if (tid === pid) continue;
+  for (const [tid, us] of threadRunTimes(pid)) {
+    if (tid === pid) {
+      main = us;
+      continue;
+    }
     let comm = '?';
     try {
       comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
     } catch {
       /* the thread ended meanwhile */
     }
-    const us = threadRunTimeUs(pid, tid);
     others += us;
     byName.set(comm, (byName.get(comm) ?? 0) + us);
   }
-  return { main: threadRunTimeUs(pid, pid), others, byName, postgres: cpuSample(pid)!.childrenUs };
+  return { main, others, byName, postgres: cpuSample(pid)!.childrenUs };
 }
 
 function minus(a: ThreadCpu, b: ThreadCpu): ThreadCpu {
@@ -65,16 +68,13 @@ function minus(a: ThreadCpu, b: ThreadCpu): ThreadCpu {
 
 interface Window {
   name: string;
-  /** CLOCK_MONOTONIC µs, the profile's clock. */
-  from: number;
-  to: number;
+  /** How long the window lasted, µs. */
+  spanUs: number;
   cpu: ThreadCpu;
   posts: number;
   metrics: ServerMetricsView | undefined;
   perf: PerfStages;
 }
-
-const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 interface Settings {
   /** Leave node's perf map (/tmp/perf-<pid>.map) behind, so that kept perf data can be read later. */
@@ -115,14 +115,14 @@ async function measuredRun(settings: Settings, perfDir: string, before?: { dir: 
       const metrics0 = await scrapeMetrics(server.url, server.metricsToken!);
       const recording = recordPerf(server.pid, join(perfDir, `${before ? 'before-' : ''}${windows.length}.data`));
       const cpu0 = readThreadCpu(server.pid);
-      const from = monotonicUs();
+      const started = performance.now();
       const posts = await work();
-      const to = monotonicUs();
+      const spanUs = (performance.now() - started) * 1000;
       const cpu = minus(readThreadCpu(server.pid), cpu0);
       const perf = await recording.stop();
       const metrics1 = await scrapeMetrics(server.url, server.metricsToken!);
-      windows.push({ name, from, to, cpu, posts, perf, metrics: metrics0 && metrics1 && compareScrapes(metrics0, metrics1) });
-      console.log(`  ${name}: ${posts} posts in ${((to - from) / 1e6).toFixed(1)} s`);
+      windows.push({ name, spanUs, cpu, posts, perf, metrics: metrics0 && metrics1 && compareScrapes(metrics0, metrics1) });
+      console.log(`  ${name}: ${posts} posts in ${(spanUs / 1e6).toFixed(1)} s`);
     };
     const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
 
 const allCpu = (w: Window) => w.cpu.main + w.cpu.others + w.cpu.postgres;
-const cell = (w: Window, us: number) => (w.posts > 0 ? f1(us / w.posts) : `${((us / (w.to - w.from)) * 100).toFixed(2)}%`);
+const cell = (w: Window, us: number) => (w.posts > 0 ? f1(us / w.posts) : `${((us / w.spanUs) * 100).toFixed(2)}%`);
 
 /** Before and after, window by window: the server, its PostgreSQL, both. */
 function renderComparison(before: Window[], after: Window[], short: string, perRoom: number): string {
